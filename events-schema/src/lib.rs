@@ -1,0 +1,25 @@
+//! The event contract of the To Do back end.
+//!
+//! Everything here is pure: no clock, no randomness, no I/O. The command side calls [`decide`], the
+//! projector, replay and every read of an item's state call [`fold`] (which is [`evolve`] applied in
+//! version order). Event payloads are stored as readable maps tagged with a `type` and a
+//! `schemaVersion`; old versions are upcast on read ([`upcast`]).
+
+mod decide;
+mod event;
+mod fields;
+mod ids;
+mod schema;
+mod time;
+mod todo;
+
+pub use decide::{Changes, Command, Context, DomainError, decide};
+pub use event::{
+    CURRENT_SCHEMA_VERSION, DecodeError, Event, EventMetadata, EventRecord, EventType,
+    TodoCompleted, TodoCreated, TodoDeleted, TodoEvent, TodoUpdated, event_key, upcast,
+};
+pub use fields::{FieldError, MAX_NOTES_CHARS, MAX_TITLE_CHARS, Notes, Title};
+pub use ids::{IdError, TodoId, UserId};
+pub use schema::generated_schemas;
+pub use time::Timestamp;
+pub use todo::{Todo, TodoItem, evolve, fold};
