@@ -1,0 +1,147 @@
+//! The deployable functions: what each one serves, reads from its environment and may call.
+//!
+//! This is the one list that `template.yaml`, the OpenAPI document and the local stack's router are
+//! checked against (`platform/tests/deployment.rs`). Add a function here first.
+
+/// Environment variable naming the event table.
+pub const EVENTS_TABLE_NAME: &str = "EVENTS_TABLE_NAME";
+/// Environment variable naming the read-model table.
+pub const TODO_TABLE_NAME: &str = "TODO_TABLE_NAME";
+/// Environment variable naming the single origin allowed by CORS (the SPA's).
+pub const CORS_ALLOWED_ORIGIN: &str = "CORS_ALLOWED_ORIGIN";
+
+/// The global secondary index of the event table that orders a user's events in time.
+pub const USER_TIMELINE_INDEX: &str = "UserTimeline";
+/// The read model's TTL attribute, set on tombstones only.
+pub const TODO_TABLE_TTL_ATTRIBUTE: &str = "expiresAt";
+
+/// Which table a permission is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    Events,
+    /// The event table's `UserTimeline` index.
+    EventsTimeline,
+    Todos,
+}
+
+/// An HTTP route served through API Gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub method: &'static str,
+    /// In API Gateway's notation: `/item/{id}`.
+    pub path: &'static str,
+}
+
+/// One Lambda function of the stack.
+#[derive(Debug, Clone, Copy)]
+pub struct Function {
+    /// The workspace binary and the template's `BuildProperties.Binary`.
+    pub binary: &'static str,
+    /// The template's logical id.
+    pub logical_id: &'static str,
+    pub route: Option<Route>,
+    /// Environment variables the binary requires at start-up.
+    pub env: &'static [&'static str],
+    /// The DynamoDB actions it calls, per table: its IAM policy, no more.
+    pub dynamodb: &'static [(Table, &'static [&'static str])],
+}
+
+const COMMAND_ENV: &[&str] = &[EVENTS_TABLE_NAME, CORS_ALLOWED_ORIGIN];
+const COMMAND_CALLS: &[(Table, &[&str])] =
+    &[(Table::Events, &["dynamodb:Query", "dynamodb:PutItem"])];
+
+pub const FUNCTIONS: &[Function] = &[
+    Function {
+        binary: "create-todo",
+        logical_id: "CreateTodoFunction",
+        route: Some(Route {
+            method: "POST",
+            path: "/item",
+        }),
+        env: COMMAND_ENV,
+        dynamodb: COMMAND_CALLS,
+    },
+    Function {
+        binary: "update-todo",
+        logical_id: "UpdateTodoFunction",
+        route: Some(Route {
+            method: "PUT",
+            path: "/item/{id}",
+        }),
+        env: COMMAND_ENV,
+        dynamodb: COMMAND_CALLS,
+    },
+    Function {
+        binary: "complete-todo",
+        logical_id: "CompleteTodoFunction",
+        route: Some(Route {
+            method: "POST",
+            path: "/item/{id}/done",
+        }),
+        env: COMMAND_ENV,
+        dynamodb: COMMAND_CALLS,
+    },
+    Function {
+        binary: "delete-todo",
+        logical_id: "DeleteTodoFunction",
+        route: Some(Route {
+            method: "DELETE",
+            path: "/item/{id}",
+        }),
+        env: COMMAND_ENV,
+        dynamodb: COMMAND_CALLS,
+    },
+    Function {
+        binary: "list-todos",
+        logical_id: "ListTodosFunction",
+        route: Some(Route {
+            method: "GET",
+            path: "/item",
+        }),
+        env: &[TODO_TABLE_NAME, CORS_ALLOWED_ORIGIN],
+        dynamodb: &[(Table::Todos, &["dynamodb:Query"])],
+    },
+    Function {
+        binary: "get-todo",
+        logical_id: "GetTodoFunction",
+        route: Some(Route {
+            method: "GET",
+            path: "/item/{id}",
+        }),
+        env: &[TODO_TABLE_NAME, CORS_ALLOWED_ORIGIN],
+        dynamodb: &[(Table::Todos, &["dynamodb:GetItem"])],
+    },
+    Function {
+        binary: "get-todo-history",
+        logical_id: "GetTodoHistoryFunction",
+        route: Some(Route {
+            method: "GET",
+            path: "/item/{id}/history",
+        }),
+        env: &[EVENTS_TABLE_NAME, CORS_ALLOWED_ORIGIN],
+        dynamodb: &[(Table::Events, &["dynamodb:Query"])],
+    },
+    Function {
+        binary: "get-history",
+        logical_id: "GetHistoryFunction",
+        route: Some(Route {
+            method: "GET",
+            path: "/history",
+        }),
+        env: &[EVENTS_TABLE_NAME, CORS_ALLOWED_ORIGIN],
+        dynamodb: &[(Table::EventsTimeline, &["dynamodb:Query"])],
+    },
+    Function {
+        binary: "projector",
+        logical_id: "ProjectorFunction",
+        route: None,
+        env: &[EVENTS_TABLE_NAME, TODO_TABLE_NAME],
+        dynamodb: &[
+            (Table::Events, &["dynamodb:Query"]),
+            (Table::Todos, &["dynamodb:GetItem", "dynamodb:PutItem"]),
+        ],
+    },
+];
+
+/// Binaries that are not Lambda functions (run by a developer or locally).
+pub const TOOLS: &[&str] = &["replay", "todo-local"];

@@ -1,0 +1,636 @@
+//! The DynamoDB adapter: the event table (`EventsTable`) and the read model (`TodoTable`), laid out
+//! as `DESIGN.md` fixes them.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, Put, ScalarAttributeType, StreamSpecification,
+    StreamViewType, TimeToLiveSpecification, TransactWriteItem,
+};
+use events_schema::{Event, EventRecord, Timestamp, Todo, TodoId, TodoItem, UserId, event_key};
+use serde::{Deserialize, Serialize};
+
+use super::*;
+use crate::manifest::{TODO_TABLE_TTL_ATTRIBUTE, USER_TIMELINE_INDEX};
+
+type Item = HashMap<String, AttributeValue>;
+
+/// Both tables of the stack, through one shared client.
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    events_table: String,
+    todo_table: String,
+}
+
+impl DynamoStore {
+    /// `events_table` or `todo_table` may be empty for a function that does not use that table.
+    pub fn new(
+        client: Client,
+        events_table: impl Into<String>,
+        todo_table: impl Into<String>,
+    ) -> Self {
+        Self {
+            client,
+            events_table: events_table.into(),
+            todo_table: todo_table.into(),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn decode_event(item: Item) -> Result<Event, StoreError> {
+    let key = item
+        .get("eventKey")
+        .and_then(|v| v.as_s().ok())
+        .cloned()
+        .unwrap_or_else(|| "<no eventKey>".into());
+    let record: EventRecord =
+        serde_dynamo::from_item(item).map_err(|e| StoreError::CorruptRow {
+            key: key.clone(),
+            detail: e.to_string(),
+        })?;
+    Event::from_record(record).map_err(|source| StoreError::Corrupt { key, source })
+}
+
+fn encode_event(event: &Event) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(event.to_record()).map_err(|e| StoreError::backend("encode event", e))
+}
+
+/// A read-model row: the todo's fields, its version, and the tombstone marker.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TodoRow {
+    user_id: String,
+    todo_id: TodoId,
+    title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    notes: Option<String>,
+    completed: bool,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    completed_at: Option<Timestamp>,
+    version: u64,
+    deleted: bool,
+    /// Epoch seconds after which DynamoDB may remove a tombstone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires_at: Option<i64>,
+}
+
+impl TodoRow {
+    fn from_row(row: &Row) -> Self {
+        let item = &row.item;
+        let expires_at = row.deleted.then(|| {
+            (item.updated_at.as_datetime() + chrono::Duration::days(TOMBSTONE_TTL_DAYS)).timestamp()
+        });
+        Self {
+            user_id: row.user.to_string(),
+            todo_id: item.id,
+            title: item.title.clone(),
+            notes: item.notes.clone(),
+            completed: item.completed,
+            created_at: item.created_at,
+            updated_at: item.updated_at,
+            completed_at: item.completed_at,
+            version: item.version,
+            deleted: row.deleted,
+            expires_at,
+        }
+    }
+}
+
+fn decode_row(item: Item) -> Result<Row, StoreError> {
+    let key = format!("{:?}/{:?}", item.get("userId"), item.get("todoId"));
+    let corrupt = |detail: String| StoreError::CorruptRow {
+        key: key.clone(),
+        detail,
+    };
+    let row: TodoRow = serde_dynamo::from_item(item).map_err(|e| corrupt(e.to_string()))?;
+    Ok(Row {
+        user: UserId::parse(&row.user_id).map_err(|e| corrupt(e.to_string()))?,
+        item: TodoItem {
+            id: row.todo_id,
+            title: row.title,
+            notes: row.notes,
+            completed: row.completed,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            completed_at: row.completed_at,
+            version: row.version,
+        },
+        deleted: row.deleted,
+    })
+}
+
+fn number(value: u64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+#[async_trait]
+impl EventLog for DynamoStore {
+    async fn load(&self, user: &UserId, todo: &TodoId) -> Result<Vec<Event>, StoreError> {
+        let mut events = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.events_table)
+                .consistent_read(true)
+                .key_condition_expression("userId = :user AND begins_with(eventKey, :todo)")
+                .expression_attribute_values(":user", s(user.as_str()))
+                .expression_attribute_values(":todo", s(format!("{todo}#")))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::backend("Query EventsTable (one todo)", e))?;
+            for item in page.items.unwrap_or_default() {
+                events.push(decode_event(item)?);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(events);
+            }
+        }
+    }
+
+    async fn append(&self, events: &[Event]) -> Result<(), AppendError> {
+        const NEW_KEY: &str = "attribute_not_exists(eventKey)";
+        match events {
+            [] => Ok(()),
+            [event] => {
+                let result = self
+                    .client
+                    .put_item()
+                    .table_name(&self.events_table)
+                    .set_item(Some(encode_event(event)?))
+                    .condition_expression(NEW_KEY)
+                    .send()
+                    .await;
+                match result {
+                    Ok(_) => Ok(()),
+                    Err(e)
+                        if e.as_service_error()
+                            .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                    {
+                        Err(AppendError::Conflict)
+                    }
+                    Err(e) => Err(StoreError::backend("PutItem EventsTable", e).into()),
+                }
+            }
+            several => {
+                let mut writes = Vec::with_capacity(several.len());
+                for event in several {
+                    let put = Put::builder()
+                        .table_name(&self.events_table)
+                        .set_item(Some(encode_event(event)?))
+                        .condition_expression(NEW_KEY)
+                        .build()
+                        .map_err(|e| StoreError::backend("build Put", e))?;
+                    writes.push(TransactWriteItem::builder().put(put).build());
+                }
+                let result = self
+                    .client
+                    .transact_write_items()
+                    .set_transact_items(Some(writes))
+                    .send()
+                    .await;
+                match result {
+                    Ok(_) => Ok(()),
+                    Err(e) => {
+                        use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+                        let conflict = match e.as_service_error() {
+                            Some(TransactWriteItemsError::TransactionCanceledException(
+                                cancelled,
+                            )) => cancelled
+                                .cancellation_reasons()
+                                .iter()
+                                .any(|r| r.code() == Some("ConditionalCheckFailed")),
+                            _ => false,
+                        };
+                        if conflict {
+                            Err(AppendError::Conflict)
+                        } else {
+                            Err(StoreError::backend("TransactWriteItems EventsTable", e).into())
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl EventTimeline for DynamoStore {
+    async fn user_history(
+        &self,
+        user: &UserId,
+        limit: usize,
+        after: Option<HistoryCursor>,
+    ) -> Result<Page<Event, HistoryCursor>, StoreError> {
+        let start = after.map(|c| {
+            HashMap::from([
+                ("userId".to_owned(), s(user.as_str())),
+                ("occurredAt".to_owned(), s(c.occurred_at.to_string())),
+                ("eventKey".to_owned(), s(event_key(&c.todo_id, c.version))),
+            ])
+        });
+        let page = self
+            .client
+            .query()
+            .table_name(&self.events_table)
+            .index_name(USER_TIMELINE_INDEX)
+            .key_condition_expression("userId = :user")
+            .expression_attribute_values(":user", s(user.as_str()))
+            .limit(clamp_limit(limit))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| StoreError::backend("Query EventsTable UserTimeline", e))?;
+        let items = page
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(decode_event)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = match page.last_evaluated_key {
+            Some(_) => items.last().map(|e| HistoryCursor {
+                occurred_at: e.occurred_at,
+                todo_id: e.todo_id,
+                version: e.version,
+            }),
+            None => None,
+        };
+        Ok(Page { items, next })
+    }
+}
+
+#[async_trait]
+impl EventScan for DynamoStore {
+    async fn scan(
+        &self,
+        user: Option<&UserId>,
+        limit: usize,
+        after: Option<ScanCursor>,
+    ) -> Result<Page<Event, ScanCursor>, StoreError> {
+        let start = after.map(|c| {
+            HashMap::from([
+                ("userId".to_owned(), s(c.user_id.as_str())),
+                ("eventKey".to_owned(), s(event_key(&c.todo_id, c.version))),
+            ])
+        });
+        let (items, last) = match user {
+            Some(user) => {
+                let page = self
+                    .client
+                    .query()
+                    .table_name(&self.events_table)
+                    .consistent_read(true)
+                    .key_condition_expression("userId = :user")
+                    .expression_attribute_values(":user", s(user.as_str()))
+                    .limit(clamp_limit(limit))
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .map_err(|e| StoreError::backend("Query EventsTable (one user)", e))?;
+                (page.items, page.last_evaluated_key)
+            }
+            None => {
+                let page = self
+                    .client
+                    .scan()
+                    .table_name(&self.events_table)
+                    .consistent_read(true)
+                    .limit(clamp_limit(limit))
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .map_err(|e| StoreError::backend("Scan EventsTable", e))?;
+                (page.items, page.last_evaluated_key)
+            }
+        };
+        let items = items
+            .unwrap_or_default()
+            .into_iter()
+            .map(decode_event)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = match last {
+            Some(_) => items.last().map(|e| ScanCursor {
+                user_id: e.user_id.clone(),
+                todo_id: e.todo_id,
+                version: e.version,
+            }),
+            None => None,
+        };
+        Ok(Page { items, next })
+    }
+}
+
+fn clamp_limit(limit: usize) -> i32 {
+    i32::try_from(limit.max(1)).unwrap_or(i32::MAX)
+}
+
+fn row_key(user: &UserId, todo: &TodoId) -> Item {
+    HashMap::from([
+        ("userId".to_owned(), s(user.as_str())),
+        ("todoId".to_owned(), s(todo.to_string())),
+    ])
+}
+
+#[async_trait]
+impl ReadModel for DynamoStore {
+    async fn get(&self, user: &UserId, todo: &TodoId) -> Result<Option<TodoItem>, StoreError> {
+        Ok(self.state(user, todo).await?.live().cloned())
+    }
+
+    async fn list(
+        &self,
+        user: &UserId,
+        status: StatusFilter,
+        limit: usize,
+        after: Option<ListCursor>,
+    ) -> Result<Page<TodoItem, ListCursor>, StoreError> {
+        let filter = match status {
+            StatusFilter::All => "deleted = :no",
+            StatusFilter::Active => "deleted = :no AND completed = :no",
+            StatusFilter::Completed => "deleted = :no AND completed = :yes",
+        };
+        let mut start = after.map(|c| row_key(user, &c.after));
+        let mut items = Vec::with_capacity(limit);
+        // The filter runs after DynamoDB's own limit, so a page may come back short: keep reading
+        // until the page is full or the user's rows are exhausted.
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.todo_table)
+                .consistent_read(true)
+                .key_condition_expression("userId = :user")
+                .filter_expression(filter)
+                .expression_attribute_values(":user", s(user.as_str()))
+                .expression_attribute_values(":no", AttributeValue::Bool(false))
+                .limit(clamp_limit(limit - items.len() + 1))
+                .set_exclusive_start_key(start);
+            if status == StatusFilter::Completed {
+                query = query.expression_attribute_values(":yes", AttributeValue::Bool(true));
+            }
+            let page = query
+                .send()
+                .await
+                .map_err(|e| StoreError::backend("Query TodoTable", e))?;
+            for row in page.items.unwrap_or_default() {
+                let row = decode_row(row)?;
+                if !row.deleted {
+                    items.push(row.item);
+                }
+            }
+            start = page.last_evaluated_key;
+            if items.len() > limit {
+                items.truncate(limit);
+                let next = items.last().map(|item| ListCursor { after: item.id });
+                return Ok(Page { items, next });
+            }
+            if start.is_none() {
+                return Ok(Page { items, next: None });
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl ProjectionStore for DynamoStore {
+    async fn state(&self, user: &UserId, todo: &TodoId) -> Result<Todo, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.todo_table)
+            .consistent_read(true)
+            .set_key(Some(row_key(user, todo)))
+            .send()
+            .await
+            .map_err(|e| StoreError::backend("GetItem TodoTable", e))?;
+        match output.item {
+            Some(item) => Ok(decode_row(item)?.state()),
+            None => Ok(Todo::NotCreated),
+        }
+    }
+
+    async fn put(
+        &self,
+        user: &UserId,
+        state: &Todo,
+        guard: WriteGuard,
+    ) -> Result<bool, StoreError> {
+        let Some(row) = Row::from_state(user, state) else {
+            return Ok(false);
+        };
+        let row = TodoRow::from_row(&row);
+        let version = row.version;
+        let item: Item =
+            serde_dynamo::to_item(row).map_err(|e| StoreError::backend("encode row", e))?;
+        let condition = match guard {
+            WriteGuard::NewerOnly => "attribute_not_exists(todoId) OR version < :version",
+            WriteGuard::NotOlder => "attribute_not_exists(todoId) OR version <= :version",
+        };
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.todo_table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .expression_attribute_values(":version", number(version))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(StoreError::backend("PutItem TodoTable", e)),
+        }
+    }
+
+    async fn remove(&self, user: &UserId, todo: &TodoId) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.todo_table)
+            .set_key(Some(row_key(user, todo)))
+            .send()
+            .await
+            .map_err(|e| StoreError::backend("DeleteItem TodoTable", e))?;
+        Ok(())
+    }
+
+    async fn scan_rows(
+        &self,
+        user: Option<&UserId>,
+        limit: usize,
+        after: Option<(UserId, TodoId)>,
+    ) -> Result<Page<Row, (UserId, TodoId)>, StoreError> {
+        let start = after.map(|(u, t)| row_key(&u, &t));
+        let (items, last) = match user {
+            Some(user) => {
+                let page = self
+                    .client
+                    .query()
+                    .table_name(&self.todo_table)
+                    .consistent_read(true)
+                    .key_condition_expression("userId = :user")
+                    .expression_attribute_values(":user", s(user.as_str()))
+                    .limit(clamp_limit(limit))
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .map_err(|e| StoreError::backend("Query TodoTable (rows)", e))?;
+                (page.items, page.last_evaluated_key)
+            }
+            None => {
+                let page = self
+                    .client
+                    .scan()
+                    .table_name(&self.todo_table)
+                    .consistent_read(true)
+                    .limit(clamp_limit(limit))
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .map_err(|e| StoreError::backend("Scan TodoTable", e))?;
+                (page.items, page.last_evaluated_key)
+            }
+        };
+        let rows = items
+            .unwrap_or_default()
+            .into_iter()
+            .map(decode_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = match last {
+            Some(_) => rows.last().map(Row::key),
+            None => None,
+        };
+        Ok(Page { items: rows, next })
+    }
+}
+
+/// Creates both tables as `template.yaml` declares them (for DynamoDB Local and the tests), and
+/// waits until they are active. Existing tables are left as they are.
+pub async fn create_tables(
+    client: &Client,
+    events_table: &str,
+    todo_table: &str,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+    };
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+    };
+
+    let existing = client
+        .list_tables()
+        .send()
+        .await
+        .context("ListTables")?
+        .table_names
+        .unwrap_or_default();
+
+    if !existing.iter().any(|t| t == events_table) {
+        client
+            .create_table()
+            .table_name(events_table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key("userId", KeyType::Hash)?)
+            .key_schema(key("eventKey", KeyType::Range)?)
+            .attribute_definitions(attribute("userId")?)
+            .attribute_definitions(attribute("eventKey")?)
+            .attribute_definitions(attribute("occurredAt")?)
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(USER_TIMELINE_INDEX)
+                    .key_schema(key("userId", KeyType::Hash)?)
+                    .key_schema(key("occurredAt", KeyType::Range)?)
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
+                    .build()?,
+            )
+            .stream_specification(
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::NewImage)
+                    .build()?,
+            )
+            .send()
+            .await
+            .with_context(|| format!("CreateTable {events_table}"))?;
+    }
+    if !existing.iter().any(|t| t == todo_table) {
+        client
+            .create_table()
+            .table_name(todo_table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key("userId", KeyType::Hash)?)
+            .key_schema(key("todoId", KeyType::Range)?)
+            .attribute_definitions(attribute("userId")?)
+            .attribute_definitions(attribute("todoId")?)
+            .send()
+            .await
+            .with_context(|| format!("CreateTable {todo_table}"))?;
+        client
+            .update_time_to_live()
+            .table_name(todo_table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .enabled(true)
+                    .attribute_name(TODO_TABLE_TTL_ATTRIBUTE)
+                    .build()?,
+            )
+            .send()
+            .await
+            .with_context(|| format!("UpdateTimeToLive {todo_table}"))?;
+    }
+    for table in [events_table, todo_table] {
+        wait_until_active(client, table).await?;
+    }
+    Ok(())
+}
+
+async fn wait_until_active(client: &Client, table: &str) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    use aws_sdk_dynamodb::types::TableStatus;
+    for _ in 0..600 {
+        let described = client
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .with_context(|| format!("DescribeTable {table}"))?;
+        if described.table.and_then(|t| t.table_status) == Some(TableStatus::Active) {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("table {table} did not become active within a minute")
+}

@@ -1,0 +1,200 @@
+//! An in-memory adapter for unit and property tests. It keeps the same guarantees as the real
+//! stores (conditional appends, version-guarded rows), which the contract suite checks.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use events_schema::{Event, Todo, TodoId, TodoItem, UserId};
+
+use super::*;
+
+type EventKey = (UserId, TodoId, u64);
+
+#[derive(Default)]
+pub struct MemoryStore {
+    events: Mutex<BTreeMap<EventKey, Event>>,
+    rows: Mutex<BTreeMap<(UserId, TodoId), Todo>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn events(&self) -> std::sync::MutexGuard<'_, BTreeMap<EventKey, Event>> {
+        self.events
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn rows(&self) -> std::sync::MutexGuard<'_, BTreeMap<(UserId, TodoId), Todo>> {
+        self.rows
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn page<T, C>(mut items: Vec<T>, limit: usize, cursor: impl Fn(&T) -> C) -> Page<T, C> {
+    let more = items.len() > limit;
+    items.truncate(limit);
+    let next = if more { items.last().map(cursor) } else { None };
+    Page { items, next }
+}
+
+#[async_trait]
+impl EventLog for MemoryStore {
+    async fn load(&self, user: &UserId, todo: &TodoId) -> Result<Vec<Event>, StoreError> {
+        let events = self.events();
+        let range = (user.clone(), *todo, 0)..=(user.clone(), *todo, u64::MAX);
+        Ok(events.range(range).map(|(_, e)| e.clone()).collect())
+    }
+
+    async fn append(&self, new: &[Event]) -> Result<(), AppendError> {
+        let mut events = self.events();
+        let key = |e: &Event| (e.user_id.clone(), e.todo_id, e.version);
+        if new.iter().any(|e| events.contains_key(&key(e))) {
+            return Err(AppendError::Conflict);
+        }
+        for event in new {
+            events.insert(key(event), event.clone());
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl EventTimeline for MemoryStore {
+    async fn user_history(
+        &self,
+        user: &UserId,
+        limit: usize,
+        after: Option<HistoryCursor>,
+    ) -> Result<Page<Event, HistoryCursor>, StoreError> {
+        let order = |e: &Event| (e.occurred_at, e.todo_id, e.version);
+        let mut mine: Vec<Event> = self
+            .events()
+            .values()
+            .filter(|e| &e.user_id == user)
+            .cloned()
+            .collect();
+        mine.sort_by_key(order);
+        if let Some(after) = after {
+            let after = (after.occurred_at, after.todo_id, after.version);
+            mine.retain(|e| order(e) > after);
+        }
+        Ok(page(mine, limit, |e| HistoryCursor {
+            occurred_at: e.occurred_at,
+            todo_id: e.todo_id,
+            version: e.version,
+        }))
+    }
+}
+
+#[async_trait]
+impl EventScan for MemoryStore {
+    async fn scan(
+        &self,
+        user: Option<&UserId>,
+        limit: usize,
+        after: Option<ScanCursor>,
+    ) -> Result<Page<Event, ScanCursor>, StoreError> {
+        let after = after.map(|c| (c.user_id, c.todo_id, c.version));
+        let items: Vec<Event> = self
+            .events()
+            .iter()
+            .filter(|(key, _)| user.is_none_or(|u| &key.0 == u))
+            .filter(|(key, _)| after.as_ref().is_none_or(|a| *key > a))
+            .take(limit + 1)
+            .map(|(_, e)| e.clone())
+            .collect();
+        Ok(page(items, limit, |e| ScanCursor {
+            user_id: e.user_id.clone(),
+            todo_id: e.todo_id,
+            version: e.version,
+        }))
+    }
+}
+
+#[async_trait]
+impl ReadModel for MemoryStore {
+    async fn get(&self, user: &UserId, todo: &TodoId) -> Result<Option<TodoItem>, StoreError> {
+        Ok(self
+            .rows()
+            .get(&(user.clone(), *todo))
+            .and_then(|t| t.live().cloned()))
+    }
+
+    async fn list(
+        &self,
+        user: &UserId,
+        status: StatusFilter,
+        limit: usize,
+        after: Option<ListCursor>,
+    ) -> Result<Page<TodoItem, ListCursor>, StoreError> {
+        let items: Vec<TodoItem> = self
+            .rows()
+            .iter()
+            .filter(|((u, id), _)| u == user && after.as_ref().is_none_or(|a| *id > a.after))
+            .filter_map(|(_, t)| t.live().filter(|item| status.admits(item)).cloned())
+            .take(limit + 1)
+            .collect();
+        Ok(page(items, limit, |item| ListCursor { after: item.id }))
+    }
+}
+
+#[async_trait]
+impl ProjectionStore for MemoryStore {
+    async fn state(&self, user: &UserId, todo: &TodoId) -> Result<Todo, StoreError> {
+        Ok(self
+            .rows()
+            .get(&(user.clone(), *todo))
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn put(
+        &self,
+        user: &UserId,
+        state: &Todo,
+        guard: WriteGuard,
+    ) -> Result<bool, StoreError> {
+        let (Todo::Live(item) | Todo::Deleted(item)) = state else {
+            return Ok(false);
+        };
+        let mut rows = self.rows();
+        let key = (user.clone(), item.id);
+        let stored = rows.get(&key).map(Todo::version).unwrap_or(0);
+        let allowed = match guard {
+            WriteGuard::NewerOnly => stored < item.version,
+            WriteGuard::NotOlder => stored <= item.version,
+        };
+        if allowed {
+            rows.insert(key, state.clone());
+        }
+        Ok(allowed)
+    }
+
+    async fn remove(&self, user: &UserId, todo: &TodoId) -> Result<(), StoreError> {
+        self.rows().remove(&(user.clone(), *todo));
+        Ok(())
+    }
+
+    async fn scan_rows(
+        &self,
+        user: Option<&UserId>,
+        limit: usize,
+        after: Option<(UserId, TodoId)>,
+    ) -> Result<Page<Row, (UserId, TodoId)>, StoreError> {
+        let rows: Vec<Row> = self
+            .rows()
+            .iter()
+            .filter(|(key, _)| {
+                user.is_none_or(|u| &key.0 == u) && after.as_ref().is_none_or(|a| *key > a)
+            })
+            .filter_map(|((user, _), state)| Row::from_state(user, state))
+            .take(limit + 1)
+            .collect();
+        Ok(page(rows, limit, Row::key))
+    }
+}

