@@ -108,6 +108,8 @@ fn spawn_java(jar: &Path, lib: &Path, port: u16) -> anyhow::Result<Child> {
         .arg("-jar")
         .arg(jar)
         .args(["-inMemory", "-port", &port.to_string()])
+        // It writes a metadata file into its working directory, even in memory.
+        .current_dir(std::env::temp_dir())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
