@@ -1,0 +1,11 @@
+//! `delete-todo`: the Lambda function behind `DELETE /item/{id}`.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    todo_platform::config::init_tracing();
+    let service = commands::CommandService::from_env().await?;
+    lambda_http::run(lambda_http::service_fn(|request| async {
+        Ok::<_, std::convert::Infallible>(commands::http::delete_todo(&service, request).await)
+    }))
+    .await
+}

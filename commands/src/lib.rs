@@ -1,0 +1,106 @@
+//! The command side: load an item's events, fold, decide, append at the expected version.
+//!
+//! [`execute`] is the one application function; the HTTP handlers in [`http`] parse the request,
+//! call it and map the outcome. Lambda, the local stack and the tests all call these same handlers.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use events_schema::{
+    Command, Context, DomainError, Event, Timestamp, Todo, TodoEvent, TodoId, decide, evolve, fold,
+};
+use todo_platform::http::{Caller, Edge};
+use todo_platform::store::{AppendError, EventLog, StoreError};
+
+pub mod http;
+
+/// What the command functions need: the event table, and the HTTP edge.
+#[derive(Clone)]
+pub struct CommandService {
+    events: Arc<dyn EventLog>,
+    edge: Edge,
+}
+
+impl CommandService {
+    pub fn new(events: Arc<dyn EventLog>, edge: Edge) -> Self {
+        Self { events, edge }
+    }
+
+    /// For a Lambda: `EVENTS_TABLE_NAME`, `CORS_ALLOWED_ORIGIN` and the SDK's own configuration.
+    pub async fn from_env() -> anyhow::Result<Self> {
+        let table = todo_platform::config::Tables::events_from_env()?;
+        let edge = Edge::from_env()?;
+        let client = todo_platform::config::dynamodb_client().await;
+        let store = todo_platform::store::dynamo::DynamoStore::new(client, table, "");
+        Ok(Self::new(Arc::new(store), edge))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// Lost the optimistic-concurrency race twice in a row.
+    #[error("the todo kept changing while this command ran")]
+    Contended,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Runs one command against one todo and returns the state that results.
+///
+/// Decides from the event table (read consistently), never from the read model. Appending is
+/// conditional on the versions being free; a command that loses that race re-reads and re-decides
+/// once (with `If-Match` the re-decision then fails as stale), and after a second loss gives up.
+pub async fn execute(
+    log: &dyn EventLog,
+    caller: &Caller,
+    todo_id: TodoId,
+    command: Command,
+    context: &Context,
+) -> Result<Todo, CommandError> {
+    let mut lost_race = false;
+    loop {
+        let state = fold(&log.load(&caller.user, &todo_id).await?);
+        let decided = decide(&state, command.clone(), context)?;
+        let events = record(&state, decided, caller, todo_id);
+        match log.append(&events).await {
+            Ok(()) => return Ok(events.iter().fold(state, evolve)),
+            Err(AppendError::Conflict) if !lost_race => lost_race = true,
+            Err(AppendError::Conflict) => return Err(CommandError::Contended),
+            Err(AppendError::Store(error)) => return Err(error.into()),
+        }
+    }
+}
+
+/// Wraps decided payloads into events: the next versions, fresh time-ordered ids, and times that
+/// never go back before the item's last event (Lambda clocks may differ slightly).
+fn record(state: &Todo, decided: Vec<TodoEvent>, caller: &Caller, todo_id: TodoId) -> Vec<Event> {
+    let last = match state {
+        Todo::NotCreated => None,
+        Todo::Live(item) | Todo::Deleted(item) => Some(item.updated_at),
+    };
+    let now = Timestamp::from_datetime(Utc::now());
+    let mut at = match last {
+        Some(last) if last >= now => last.next(),
+        _ => now,
+    };
+    let first_version = state.version() + 1;
+    decided
+        .into_iter()
+        .enumerate()
+        .map(|(offset, payload)| {
+            let event = Event {
+                user_id: caller.user.clone(),
+                todo_id,
+                version: first_version + offset as u64,
+                event_id: uuid::Uuid::now_v7(),
+                occurred_at: at,
+                payload,
+                metadata: caller.metadata.clone(),
+            };
+            at = at.next();
+            event
+        })
+        .collect()
+}

@@ -1,0 +1,134 @@
+//! The projector: applies events to the `TodoTable` read model, idempotently and whatever the
+//! delivery order; and [`replay`], which rebuilds the read model from the event table with the same
+//! fold.
+//!
+//! DynamoDB Streams deliver at least once, in order only per item, and retries can reorder batches.
+//! Every write is guarded by the item's version, so applying any duplication or reordering of an
+//! item's events converges to the fold of all of them: an event that is not the next one (a gap) is
+//! repaired by folding the item's events read from the event table.
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::dynamodb::{Event as StreamBatch, EventRecord as StreamRecord};
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use events_schema::{Event, EventRecord, evolve, fold};
+use todo_platform::store::{EventLog, ProjectionStore, StoreError, WriteGuard};
+
+pub mod replay;
+#[cfg(feature = "stream-poller")]
+pub mod stream;
+
+/// What applying one event did to the read model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// The row now holds this version.
+    Written { version: u64 },
+    /// The row already held this version or a newer one: a duplicate or a late event.
+    AlreadyApplied,
+    /// A newer row was written concurrently by another invocation.
+    Superseded,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("the stream record has no usable NEW_IMAGE: {0}")]
+    Undecodable(String),
+    #[error(transparent)]
+    Event(#[from] events_schema::DecodeError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Clone)]
+pub struct Projector {
+    events: Arc<dyn EventLog>,
+    model: Arc<dyn ProjectionStore>,
+}
+
+impl Projector {
+    pub fn new(events: Arc<dyn EventLog>, model: Arc<dyn ProjectionStore>) -> Self {
+        Self { events, model }
+    }
+
+    /// For the Lambda: `EVENTS_TABLE_NAME`, `TODO_TABLE_NAME` and the SDK's own configuration.
+    pub async fn from_env() -> anyhow::Result<Self> {
+        let tables = todo_platform::config::Tables::from_env()?;
+        let client = todo_platform::config::dynamodb_client().await;
+        let store = Arc::new(todo_platform::store::dynamo::DynamoStore::new(
+            client,
+            tables.events,
+            tables.todos,
+        ));
+        Ok(Self::new(store.clone(), store))
+    }
+
+    /// Applies one event to its item's row.
+    pub async fn apply(&self, event: &Event) -> Result<Applied, StoreError> {
+        let stored = self.model.state(&event.user_id, &event.todo_id).await?;
+        let stored_version = stored.version();
+        if stored_version >= event.version {
+            return Ok(Applied::AlreadyApplied);
+        }
+        let next = if stored_version + 1 == event.version {
+            evolve(stored, event)
+        } else {
+            // A gap: earlier events are late or lost in this delivery. The event table has them.
+            fold(&self.events.load(&event.user_id, &event.todo_id).await?)
+        };
+        let version = next.version();
+        Ok(
+            match self
+                .model
+                .put(&event.user_id, &next, WriteGuard::NewerOnly)
+                .await?
+            {
+                true => Applied::Written { version },
+                false => Applied::Superseded,
+            },
+        )
+    }
+
+    /// Handles one stream batch as Lambda delivers it, reporting the records that failed
+    /// (`ReportBatchItemFailures`): Lambda retries from the first of them, and the good records
+    /// around it are not redone, since applying an event twice changes nothing.
+    pub async fn handle_batch(&self, batch: StreamBatch) -> DynamoDbEventResponse {
+        let mut response = DynamoDbEventResponse::default();
+        for record in batch.records {
+            let sequence_number = record.change.sequence_number.clone();
+            if let Err(error) = self.handle_record(record).await {
+                tracing::error!(
+                    sequence_number = sequence_number.as_deref().unwrap_or("<none>"),
+                    error = format!("{:#}", anyhow::Error::from(error)),
+                    "stream record not applied"
+                );
+                let mut failure = DynamoDbBatchItemFailure::default();
+                failure.item_identifier = sequence_number;
+                response.batch_item_failures.push(failure);
+            }
+        }
+        response
+    }
+
+    async fn handle_record(&self, record: StreamRecord) -> Result<Applied, RecordError> {
+        // The event table is append-only: anything but an insert is not an event to project.
+        if record.event_name != "INSERT" {
+            return Ok(Applied::AlreadyApplied);
+        }
+        let event = decode_stream_record(record)?;
+        let applied = self.apply(&event).await?;
+        tracing::debug!(user = %event.user_id, todo = %event.todo_id, version = event.version, ?applied, "projected");
+        Ok(applied)
+    }
+}
+
+/// The event in a stream record's `NEW_IMAGE`.
+pub fn decode_stream_record(record: StreamRecord) -> Result<Event, RecordError> {
+    if record.change.new_image.is_empty() {
+        return Err(RecordError::Undecodable(
+            "the image is empty (is the stream NEW_IMAGE?)".into(),
+        ));
+    }
+    let stored: EventRecord = serde_dynamo::from_item(record.change.new_image)
+        .map_err(|e| RecordError::Undecodable(e.to_string()))?;
+    Ok(Event::from_record(stored)?)
+}

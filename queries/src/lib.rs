@@ -1,0 +1,65 @@
+//! The query side: todos from the read model, history from the event table.
+//!
+//! The HTTP handlers are in [`http`]; Lambda, the local stack and the tests all call them.
+
+use std::sync::Arc;
+
+use todo_platform::config::{Tables, dynamodb_client};
+use todo_platform::http::Edge;
+use todo_platform::store::dynamo::DynamoStore;
+use todo_platform::store::{EventLog, EventTimeline, ReadModel};
+
+pub mod http;
+
+/// What the query functions read: the read model for list/get, the event table for history.
+#[derive(Clone)]
+pub struct QueryService {
+    todos: Arc<dyn ReadModel>,
+    events: Arc<dyn EventLog>,
+    timeline: Arc<dyn EventTimeline>,
+    edge: Edge,
+}
+
+impl QueryService {
+    pub fn new(
+        todos: Arc<dyn ReadModel>,
+        events: Arc<dyn EventLog>,
+        timeline: Arc<dyn EventTimeline>,
+        edge: Edge,
+    ) -> Self {
+        Self {
+            todos,
+            events,
+            timeline,
+            edge,
+        }
+    }
+
+    /// One store serving every port.
+    pub fn with_store<S: ReadModel + EventLog + EventTimeline + 'static>(
+        store: Arc<S>,
+        edge: Edge,
+    ) -> Self {
+        Self::new(store.clone(), store.clone(), store, edge)
+    }
+
+    /// For `list-todos` and `get-todo`: `TODO_TABLE_NAME`, `CORS_ALLOWED_ORIGIN`.
+    pub async fn read_model_from_env() -> anyhow::Result<Self> {
+        let todos = Tables::todos_from_env()?;
+        let edge = Edge::from_env()?;
+        Ok(Self::with_store(
+            Arc::new(DynamoStore::new(dynamodb_client().await, "", todos)),
+            edge,
+        ))
+    }
+
+    /// For `get-todo-history` and `get-history`: `EVENTS_TABLE_NAME`, `CORS_ALLOWED_ORIGIN`.
+    pub async fn event_table_from_env() -> anyhow::Result<Self> {
+        let events = Tables::events_from_env()?;
+        let edge = Edge::from_env()?;
+        Ok(Self::with_store(
+            Arc::new(DynamoStore::new(dynamodb_client().await, events, "")),
+            edge,
+        ))
+    }
+}
