@@ -4,9 +4,7 @@ use events_schema::{Changes, Command, Context, DomainError, Notes, Title, Todo, 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use todo_platform::http::{
-    ApiError, Caller, Reply, if_match, json_body, request_id, todo_id_param,
-};
+use todo_platform::http::{ApiError, Caller, Reply, if_match, json_body, request_id, todo_id_param};
 
 use crate::{CommandError, CommandService, execute};
 
@@ -35,12 +33,8 @@ struct UpdateBody {
 }
 
 /// A present `null` becomes `Some("")` (clear), an absent field stays `None` (keep).
-fn null_as_empty<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<String>, D::Error> {
-    Ok(Some(
-        Option::<String>::deserialize(deserializer)?.unwrap_or_default(),
-    ))
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Ok(Some(Option::<String>::deserialize(deserializer)?.unwrap_or_default()))
 }
 
 fn invalid_field(error: events_schema::FieldError) -> ApiError {
@@ -54,14 +48,12 @@ impl From<CommandError> for ApiError {
             CommandError::Domain(DomainError::IdTaken) => {
                 ApiError::Conflict("a todo with this id already exists with other content".into())
             }
-            CommandError::Domain(DomainError::VersionMismatch { expected, actual }) => {
-                ApiError::PreconditionFailed(format!(
-                    "the todo is at version {actual}, not {expected}: it changed since you read it"
-                ))
-            }
-            CommandError::Contended => ApiError::Conflict(
-                "the todo was changed by another request at the same time; try again".into(),
+            CommandError::Domain(DomainError::VersionMismatch { expected, actual }) => ApiError::PreconditionFailed(
+                format!("the todo is at version {actual}, not {expected}: it changed since you read it"),
             ),
+            CommandError::Contended => {
+                ApiError::Conflict("the todo was changed by another request at the same time; try again".into())
+            }
             CommandError::Store(error) => ApiError::internal(error),
         }
     }
@@ -71,9 +63,7 @@ fn live(state: Todo) -> Result<TodoItem, ApiError> {
     match state {
         Todo::Live(item) => Ok(item),
         // A successful command on a live todo leaves it live; anything else is a bug of ours.
-        other => Err(ApiError::internal(anyhow::anyhow!(
-            "command left the todo in state {other:?}"
-        ))),
+        other => Err(ApiError::internal(anyhow::anyhow!("command left the todo in state {other:?}"))),
     }
 }
 
@@ -88,46 +78,24 @@ async fn run(
 }
 
 pub async fn create_todo(service: &CommandService, request: Request) -> Response<Body> {
-    service
-        .edge
-        .respond(&request_id(&request), create(service, &request).await)
+    service.edge.respond(&request_id(&request), create(service, &request).await)
 }
 
 async fn create(service: &CommandService, request: &Request) -> Result<Reply, ApiError> {
     let caller = Caller::from_request(request)?;
     let body: CreateBody = json_body(request)?;
     let title = Title::parse(&body.title).map_err(invalid_field)?;
-    let notes = body
-        .notes
-        .as_deref()
-        .map(Notes::parse)
-        .transpose()
-        .map_err(invalid_field)?;
+    let notes = body.notes.as_deref().map(Notes::parse).transpose().map_err(invalid_field)?;
     let id = match body.id.as_deref() {
-        Some(raw) => {
-            TodoId::parse(raw).map_err(|e| ApiError::bad_request("invalid_id", e.to_string()))?
-        }
+        Some(raw) => TodoId::parse(raw).map_err(|e| ApiError::bad_request("invalid_id", e.to_string()))?,
         None => TodoId::from_uuid(uuid::Uuid::now_v7()),
     };
-    let item = live(
-        run(
-            service,
-            &caller,
-            id,
-            Command::Create { title, notes },
-            Context::default(),
-        )
-        .await?,
-    )?;
-    Ok(Reply::json(StatusCode::CREATED, &item)?
-        .with_etag(item.version)
-        .with_location(&format!("/item/{}", item.id)))
+    let item = live(run(service, &caller, id, Command::Create { title, notes }, Context::default()).await?)?;
+    Ok(Reply::json(StatusCode::CREATED, &item)?.with_etag(item.version).with_location(&format!("/item/{}", item.id)))
 }
 
 pub async fn update_todo(service: &CommandService, request: Request) -> Response<Body> {
-    service
-        .edge
-        .respond(&request_id(&request), update(service, &request).await)
+    service.edge.respond(&request_id(&request), update(service, &request).await)
 }
 
 async fn update(service: &CommandService, request: &Request) -> Result<Reply, ApiError> {
@@ -136,73 +104,34 @@ async fn update(service: &CommandService, request: &Request) -> Result<Reply, Ap
     let expected_version = if_match(request)?;
     let body: UpdateBody = json_body(request)?;
     let changes = Changes {
-        title: body
-            .title
-            .as_deref()
-            .map(Title::parse)
-            .transpose()
-            .map_err(invalid_field)?,
-        notes: body
-            .notes
-            .as_deref()
-            .map(Notes::parse)
-            .transpose()
-            .map_err(invalid_field)?,
+        title: body.title.as_deref().map(Title::parse).transpose().map_err(invalid_field)?,
+        notes: body.notes.as_deref().map(Notes::parse).transpose().map_err(invalid_field)?,
         completed: body.completed,
     };
-    let item = live(
-        run(
-            service,
-            &caller,
-            id,
-            Command::Update(changes),
-            Context { expected_version },
-        )
-        .await?,
-    )?;
+    let item = live(run(service, &caller, id, Command::Update(changes), Context { expected_version }).await?)?;
     Ok(Reply::json(StatusCode::OK, &item)?.with_etag(item.version))
 }
 
 pub async fn complete_todo(service: &CommandService, request: Request) -> Response<Body> {
-    service
-        .edge
-        .respond(&request_id(&request), complete(service, &request).await)
+    service.edge.respond(&request_id(&request), complete(service, &request).await)
 }
 
 async fn complete(service: &CommandService, request: &Request) -> Result<Reply, ApiError> {
     let caller = Caller::from_request(request)?;
     let id = todo_id_param(request)?;
     let expected_version = if_match(request)?;
-    let item = live(
-        run(
-            service,
-            &caller,
-            id,
-            Command::Complete,
-            Context { expected_version },
-        )
-        .await?,
-    )?;
+    let item = live(run(service, &caller, id, Command::Complete, Context { expected_version }).await?)?;
     Ok(Reply::json(StatusCode::OK, &item)?.with_etag(item.version))
 }
 
 pub async fn delete_todo(service: &CommandService, request: Request) -> Response<Body> {
-    service
-        .edge
-        .respond(&request_id(&request), delete(service, &request).await)
+    service.edge.respond(&request_id(&request), delete(service, &request).await)
 }
 
 async fn delete(service: &CommandService, request: &Request) -> Result<Reply, ApiError> {
     let caller = Caller::from_request(request)?;
     let id = todo_id_param(request)?;
     let expected_version = if_match(request)?;
-    run(
-        service,
-        &caller,
-        id,
-        Command::Delete,
-        Context { expected_version },
-    )
-    .await?;
+    run(service, &caller, id, Command::Delete, Context { expected_version }).await?;
     Ok(Reply::no_content())
 }

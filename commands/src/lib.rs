@@ -6,9 +6,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use events_schema::{
-    Command, Context, DomainError, Event, Timestamp, Todo, TodoEvent, TodoId, decide, evolve, fold,
-};
+use events_schema::{Command, Context, DomainError, Event, Timestamp, Todo, TodoEvent, TodoId, decide, evolve, fold};
 use todo_platform::http::{Caller, Edge};
 use todo_platform::store::{AppendError, EventLog, StoreError};
 

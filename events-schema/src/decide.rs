@@ -41,21 +41,19 @@ pub enum DomainError {
 
 /// Decides which events a command produces on a state. An empty list means "nothing changes": the
 /// caller appends nothing and answers with the current state.
-pub fn decide(
-    state: &Todo,
-    command: Command,
-    context: &Context,
-) -> Result<Vec<TodoEvent>, DomainError> {
+pub fn decide(state: &Todo, command: Command, context: &Context) -> Result<Vec<TodoEvent>, DomainError> {
     match command {
         Command::Create { title, notes } => create(state, title, notes),
         Command::Update(changes) => live(state, context).map(|item| update(item, changes)),
         Command::Complete => live(state, context).map(|item| match item.completed {
             true => vec![],
-            false => vec![TodoEvent::Completed(TodoCompleted {})],
+            false => vec![TodoEvent::Completed(TodoCompleted { title: item.title.clone() })],
         }),
         // Deleting twice is a retry, not a mistake: nothing more to do.
         Command::Delete if matches!(state, Todo::Deleted(_)) => Ok(vec![]),
-        Command::Delete => live(state, context).map(|_| vec![TodoEvent::Deleted(TodoDeleted {})]),
+        Command::Delete => {
+            live(state, context).map(|item| vec![TodoEvent::Deleted(TodoDeleted { title: item.title.clone() })])
+        }
     }
 }
 
@@ -63,10 +61,9 @@ pub fn decide(
 fn live<'a>(state: &'a Todo, context: &Context) -> Result<&'a TodoItem, DomainError> {
     let item = state.live().ok_or(DomainError::NotFound)?;
     match context.expected_version {
-        Some(expected) if expected != item.version => Err(DomainError::VersionMismatch {
-            expected,
-            actual: item.version,
-        }),
+        Some(expected) if expected != item.version => {
+            Err(DomainError::VersionMismatch { expected, actual: item.version })
+        }
         _ => Ok(item),
     }
 }
@@ -74,10 +71,7 @@ fn live<'a>(state: &'a Todo, context: &Context) -> Result<&'a TodoItem, DomainEr
 fn create(state: &Todo, title: Title, notes: Option<Notes>) -> Result<Vec<TodoEvent>, DomainError> {
     let notes = notes.and_then(Notes::into_option);
     match state {
-        Todo::NotCreated => Ok(vec![TodoEvent::Created(TodoCreated {
-            title: title.as_str().to_owned(),
-            notes,
-        })]),
+        Todo::NotCreated => Ok(vec![TodoEvent::Created(TodoCreated { title: title.as_str().to_owned(), notes })]),
         // The same create again (a client retrying with its own id) changes nothing.
         Todo::Live(item) if item.title == title.as_str() && item.notes == notes => Ok(vec![]),
         Todo::Live(_) | Todo::Deleted(_) => Err(DomainError::IdTaken),
@@ -85,27 +79,19 @@ fn create(state: &Todo, title: Title, notes: Option<Notes>) -> Result<Vec<TodoEv
 }
 
 fn update(item: &TodoItem, changes: Changes) -> Vec<TodoEvent> {
-    let title = changes
-        .title
-        .map(|t| t.as_str().to_owned())
-        .filter(|t| *t != item.title);
-    let notes = changes
-        .notes
-        .map(|n| n.as_str().to_owned())
-        .filter(|n| *n != item.notes.clone().unwrap_or_default());
+    let title = changes.title.map(|t| t.as_str().to_owned()).filter(|t| *t != item.title);
+    let notes = changes.notes.map(|n| n.as_str().to_owned()).filter(|n| *n != item.notes.clone().unwrap_or_default());
     let reopen = changes.completed == Some(false) && item.completed;
     let complete = changes.completed == Some(true) && !item.completed;
 
+    let title_after = title.clone().unwrap_or_else(|| item.title.clone());
+
     let mut events = Vec::new();
     if title.is_some() || notes.is_some() || reopen {
-        events.push(TodoEvent::Updated(TodoUpdated {
-            title,
-            notes,
-            completed: reopen.then_some(false),
-        }));
+        events.push(TodoEvent::Updated(TodoUpdated { title, notes, completed: reopen.then_some(false) }));
     }
     if complete {
-        events.push(TodoEvent::Completed(TodoCompleted {}));
+        events.push(TodoEvent::Completed(TodoCompleted { title: title_after }));
     }
     events
 }

@@ -32,13 +32,19 @@ pub struct TodoUpdated {
 
 /// A todo was marked complete; the event's `occurredAt` is the completion time.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TodoCompleted {}
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TodoCompleted {
+    /// The todo's title at that moment, so that a history reads on its own ("completed 'Buy milk'").
+    pub title: String,
+}
 
 /// A todo was deleted. Its events stay: the history is still readable.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TodoDeleted {}
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TodoDeleted {
+    /// The todo's title at that moment, for readers of the history.
+    pub title: String,
+}
 
 /// What happened to a todo: the payload of one event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,12 +65,7 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 4] = [
-        Self::TodoCreated,
-        Self::TodoUpdated,
-        Self::TodoCompleted,
-        Self::TodoDeleted,
-    ];
+    pub const ALL: [EventType; 4] = [Self::TodoCreated, Self::TodoUpdated, Self::TodoCompleted, Self::TodoDeleted];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -164,11 +165,7 @@ pub enum DecodeError {
     )]
     FutureSchemaVersion { event_type: String, found: u32 },
     #[error("{event_type} v{schema_version} has an invalid payload: {source}")]
-    Payload {
-        event_type: String,
-        schema_version: u32,
-        source: serde_json::Error,
-    },
+    Payload { event_type: String, schema_version: u32, source: serde_json::Error },
     #[error("invalid {field}: {detail}")]
     Field { field: &'static str, detail: String },
 }
@@ -184,23 +181,14 @@ pub fn upcast(
     data: serde_json::Map<String, serde_json::Value>,
 ) -> Result<TodoEvent, DecodeError> {
     if schema_version > CURRENT_SCHEMA_VERSION || schema_version == 0 {
-        return Err(DecodeError::FutureSchemaVersion {
-            event_type: event_type.to_owned(),
-            found: schema_version,
-        });
+        return Err(DecodeError::FutureSchemaVersion { event_type: event_type.to_owned(), found: schema_version });
     }
     let data = serde_json::Value::Object(data);
-    let payload_error = |source| DecodeError::Payload {
-        event_type: event_type.to_owned(),
-        schema_version,
-        source,
-    };
+    let payload_error = |source| DecodeError::Payload { event_type: event_type.to_owned(), schema_version, source };
     let event = match event_type {
         "TodoCreated" => TodoEvent::Created(serde_json::from_value(data).map_err(payload_error)?),
         "TodoUpdated" => TodoEvent::Updated(serde_json::from_value(data).map_err(payload_error)?),
-        "TodoCompleted" => {
-            TodoEvent::Completed(serde_json::from_value(data).map_err(payload_error)?)
-        }
+        "TodoCompleted" => TodoEvent::Completed(serde_json::from_value(data).map_err(payload_error)?),
         "TodoDeleted" => TodoEvent::Deleted(serde_json::from_value(data).map_err(payload_error)?),
         other => return Err(DecodeError::UnknownType(other.to_owned())),
     };
@@ -229,21 +217,14 @@ impl Event {
 
     pub fn from_record(record: EventRecord) -> Result<Self, DecodeError> {
         fn invalid(field: &'static str, error: impl std::fmt::Display) -> DecodeError {
-            DecodeError::Field {
-                field,
-                detail: error.to_string(),
-            }
+            DecodeError::Field { field, detail: error.to_string() }
         }
         let user_id = UserId::parse(&record.user_id).map_err(|e| invalid("userId", e))?;
         let todo_id = TodoId::parse(&record.todo_id).map_err(|e| invalid("todoId", e))?;
         let event_id = Uuid::try_parse(&record.event_id).map_err(|e| invalid("eventId", e))?;
-        let occurred_at =
-            Timestamp::parse(&record.occurred_at).map_err(|e| invalid("occurredAt", e))?;
+        let occurred_at = Timestamp::parse(&record.occurred_at).map_err(|e| invalid("occurredAt", e))?;
         if record.version == 0 {
-            return Err(DecodeError::Field {
-                field: "version",
-                detail: "versions start at 1".into(),
-            });
+            return Err(DecodeError::Field { field: "version", detail: "versions start at 1".into() });
         }
         if record.event_key != event_key(&todo_id, record.version) {
             return Err(DecodeError::Field {
@@ -281,11 +262,7 @@ mod tests {
                 notes: None,
                 completed: Some(false),
             }),
-            metadata: EventMetadata {
-                request_id: Some("req-1".into()),
-                actor: Some("ann".into()),
-                source_ip: None,
-            },
+            metadata: EventMetadata { request_id: Some("req-1".into()), actor: Some("ann".into()), source_ip: None },
         }
     }
 
@@ -320,39 +297,24 @@ mod tests {
     fn a_newer_schema_version_is_refused_rather_than_guessed() {
         let mut record = sample().to_record();
         record.schema_version = CURRENT_SCHEMA_VERSION + 1;
-        assert!(matches!(
-            Event::from_record(record),
-            Err(DecodeError::FutureSchemaVersion { found: 2, .. })
-        ));
+        assert!(matches!(Event::from_record(record), Err(DecodeError::FutureSchemaVersion { found: 2, .. })));
     }
 
     #[test]
     fn unknown_types_and_bad_payloads_are_errors() {
         let mut record = sample().to_record();
         record.event_type = "TodoArchived".into();
-        assert!(matches!(
-            Event::from_record(record),
-            Err(DecodeError::UnknownType(_))
-        ));
+        assert!(matches!(Event::from_record(record), Err(DecodeError::UnknownType(_))));
 
         let mut record = sample().to_record();
         record.data.insert("title".into(), json!(42));
-        assert!(matches!(
-            Event::from_record(record),
-            Err(DecodeError::Payload { .. })
-        ));
+        assert!(matches!(Event::from_record(record), Err(DecodeError::Payload { .. })));
     }
 
     #[test]
     fn the_event_key_must_match_the_todo_and_version() {
         let mut record = sample().to_record();
         record.version = 4;
-        assert!(matches!(
-            Event::from_record(record),
-            Err(DecodeError::Field {
-                field: "eventKey",
-                ..
-            })
-        ));
+        assert!(matches!(Event::from_record(record), Err(DecodeError::Field { field: "eventKey", .. })));
     }
 }

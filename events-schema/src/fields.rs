@@ -84,18 +84,12 @@ mod tests {
     #[test]
     fn title_length_counts_characters_not_bytes() {
         assert!(Title::parse(&"é".repeat(MAX_TITLE_CHARS)).is_ok());
-        assert_eq!(
-            Title::parse(&"x".repeat(MAX_TITLE_CHARS + 1)),
-            Err(FieldError::TitleTooLong(MAX_TITLE_CHARS + 1))
-        );
+        assert_eq!(Title::parse(&"x".repeat(MAX_TITLE_CHARS + 1)), Err(FieldError::TitleTooLong(MAX_TITLE_CHARS + 1)));
     }
 
     #[test]
     fn notes_have_a_limit_and_empty_means_none() {
         assert_eq!(Notes::parse("").unwrap().into_option(), None);
-        assert_eq!(
-            Notes::parse(&"n".repeat(MAX_NOTES_CHARS + 1)),
-            Err(FieldError::NotesTooLong(MAX_NOTES_CHARS + 1))
-        );
+        assert_eq!(Notes::parse(&"n".repeat(MAX_NOTES_CHARS + 1)), Err(FieldError::NotesTooLong(MAX_NOTES_CHARS + 1)));
     }
 }

@@ -14,17 +14,13 @@ pub enum IdError {
 
 /// A todo's id: a UUID. The server mints UUIDv7 (time-ordered, so listing order is creation order);
 /// a client may choose any UUID to make its create retries idempotent.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(transparent)]
 pub struct TodoId(Uuid);
 
 impl TodoId {
     pub fn parse(raw: &str) -> Result<Self, IdError> {
-        Uuid::try_parse(raw)
-            .map(Self)
-            .map_err(|_| IdError::NotAUuid(raw.chars().take(64).collect()))
+        Uuid::try_parse(raw).map(Self).map_err(|_| IdError::NotAUuid(raw.chars().take(64).collect()))
     }
 
     pub fn from_uuid(uuid: Uuid) -> Self {
@@ -44,9 +40,7 @@ impl fmt::Display for TodoId {
 }
 
 /// The owner of an event stream: the Cognito `sub` claim, never anything a client sent.
-#[derive(
-    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(transparent)]
 pub struct UserId(String);
 
@@ -82,10 +76,7 @@ mod tests {
     #[test]
     fn a_todo_id_must_be_a_uuid() {
         assert!(matches!(TodoId::parse("42"), Err(IdError::NotAUuid(_))));
-        assert!(matches!(
-            TodoId::parse("../etc/passwd"),
-            Err(IdError::NotAUuid(_))
-        ));
+        assert!(matches!(TodoId::parse("../etc/passwd"), Err(IdError::NotAUuid(_))));
     }
 
     #[test]

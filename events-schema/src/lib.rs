@@ -15,8 +15,8 @@ mod todo;
 
 pub use decide::{Changes, Command, Context, DomainError, decide};
 pub use event::{
-    CURRENT_SCHEMA_VERSION, DecodeError, Event, EventMetadata, EventRecord, EventType,
-    TodoCompleted, TodoCreated, TodoDeleted, TodoEvent, TodoUpdated, event_key, upcast,
+    CURRENT_SCHEMA_VERSION, DecodeError, Event, EventMetadata, EventRecord, EventType, TodoCompleted, TodoCreated,
+    TodoDeleted, TodoEvent, TodoUpdated, event_key, upcast,
 };
 pub use fields::{FieldError, MAX_NOTES_CHARS, MAX_TITLE_CHARS, Notes, Title};
 pub use ids::{IdError, TodoId, UserId};

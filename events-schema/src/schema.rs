@@ -16,9 +16,7 @@ pub fn generated_schemas() -> Vec<(&'static str, String)> {
 }
 
 fn render<T: JsonSchema>() -> String {
-    let schema = SchemaSettings::draft2020_12()
-        .into_generator()
-        .into_root_schema_for::<T>();
+    let schema = SchemaSettings::draft2020_12().into_generator().into_root_schema_for::<T>();
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');
     text

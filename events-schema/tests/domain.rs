@@ -31,32 +31,16 @@ fn when(history: &[Event], command: Command) -> Result<Vec<TodoEvent>, DomainErr
     decide(&fold(history), command, &Context::default())
 }
 
-fn when_at_version(
-    history: &[Event],
-    command: Command,
-    expected: u64,
-) -> Result<Vec<TodoEvent>, DomainError> {
-    decide(
-        &fold(history),
-        command,
-        &Context {
-            expected_version: Some(expected),
-        },
-    )
+fn when_at_version(history: &[Event], command: Command, expected: u64) -> Result<Vec<TodoEvent>, DomainError> {
+    decide(&fold(history), command, &Context { expected_version: Some(expected) })
 }
 
 fn created(title: &str) -> TodoEvent {
-    TodoEvent::Created(TodoCreated {
-        title: title.into(),
-        notes: None,
-    })
+    TodoEvent::Created(TodoCreated { title: title.into(), notes: None })
 }
 
 fn create(title: &str, notes: Option<&str>) -> Command {
-    Command::Create {
-        title: Title::parse(title).unwrap(),
-        notes: notes.map(|n| Notes::parse(n).unwrap()),
-    }
+    Command::Create { title: Title::parse(title).unwrap(), notes: notes.map(|n| Notes::parse(n).unwrap()) }
 }
 
 fn update(title: Option<&str>, notes: Option<&str>, completed: Option<bool>) -> Command {
@@ -68,15 +52,16 @@ fn update(title: Option<&str>, notes: Option<&str>, completed: Option<bool>) -> 
 }
 
 fn updated(title: Option<&str>, notes: Option<&str>, completed: Option<bool>) -> TodoEvent {
-    TodoEvent::Updated(TodoUpdated {
-        title: title.map(Into::into),
-        notes: notes.map(Into::into),
-        completed,
-    })
+    TodoEvent::Updated(TodoUpdated { title: title.map(Into::into), notes: notes.map(Into::into), completed })
 }
 
-const COMPLETED: TodoEvent = TodoEvent::Completed(TodoCompleted {});
-const DELETED: TodoEvent = TodoEvent::Deleted(TodoDeleted {});
+fn completed(title: &str) -> TodoEvent {
+    TodoEvent::Completed(TodoCompleted { title: title.into() })
+}
+
+fn deleted(title: &str) -> TodoEvent {
+    TodoEvent::Deleted(TodoDeleted { title: title.into() })
+}
 
 // --- create ---
 
@@ -84,44 +69,29 @@ const DELETED: TodoEvent = TodoEvent::Deleted(TodoDeleted {});
 fn create_on_nothing_records_the_title_and_notes() {
     assert_eq!(
         when(&[], create("buy milk", Some("semi-skimmed"))),
-        Ok(vec![TodoEvent::Created(TodoCreated {
-            title: "buy milk".into(),
-            notes: Some("semi-skimmed".into())
-        })])
+        Ok(vec![TodoEvent::Created(TodoCreated { title: "buy milk".into(), notes: Some("semi-skimmed".into()) })])
     );
 }
 
 #[test]
 fn create_with_empty_notes_records_no_notes() {
-    assert_eq!(
-        when(&[], create("buy milk", Some(""))),
-        Ok(vec![created("buy milk")])
-    );
+    assert_eq!(when(&[], create("buy milk", Some(""))), Ok(vec![created("buy milk")]));
 }
 
 #[test]
 fn repeating_the_same_create_changes_nothing() {
-    assert_eq!(
-        when(&given(vec![created("buy milk")]), create("buy milk", None)),
-        Ok(vec![])
-    );
+    assert_eq!(when(&given(vec![created("buy milk")]), create("buy milk", None)), Ok(vec![]));
 }
 
 #[test]
 fn create_with_a_used_id_and_other_content_is_refused() {
-    assert_eq!(
-        when(&given(vec![created("buy milk")]), create("walk dog", None)),
-        Err(DomainError::IdTaken)
-    );
+    assert_eq!(when(&given(vec![created("buy milk")]), create("walk dog", None)), Err(DomainError::IdTaken));
 }
 
 #[test]
 fn create_with_the_id_of_a_deleted_todo_is_refused() {
     assert_eq!(
-        when(
-            &given(vec![created("buy milk"), DELETED]),
-            create("buy milk", None)
-        ),
+        when(&given(vec![created("buy milk"), deleted("buy milk")]), create("buy milk", None)),
         Err(DomainError::IdTaken)
     );
 }
@@ -139,32 +109,17 @@ fn update_records_only_what_changed() {
 
 #[test]
 fn update_that_changes_nothing_records_nothing() {
-    let history = given(vec![TodoEvent::Created(TodoCreated {
-        title: "a".into(),
-        notes: Some("n".into()),
-    })]);
-    assert_eq!(
-        when(&history, update(Some("a"), Some("n"), Some(false))),
-        Ok(vec![])
-    );
+    let history = given(vec![TodoEvent::Created(TodoCreated { title: "a".into(), notes: Some("n".into()) })]);
+    assert_eq!(when(&history, update(Some("a"), Some("n"), Some(false))), Ok(vec![]));
     assert_eq!(when(&history, update(None, None, None)), Ok(vec![]));
 }
 
 #[test]
 fn empty_notes_clear_existing_notes() {
-    let history = given(vec![TodoEvent::Created(TodoCreated {
-        title: "a".into(),
-        notes: Some("n".into()),
-    })]);
-    assert_eq!(
-        when(&history, update(None, Some(""), None)),
-        Ok(vec![updated(None, Some(""), None)])
-    );
+    let history = given(vec![TodoEvent::Created(TodoCreated { title: "a".into(), notes: Some("n".into()) })]);
+    assert_eq!(when(&history, update(None, Some(""), None)), Ok(vec![updated(None, Some(""), None)]));
     let cleared = given(vec![
-        TodoEvent::Created(TodoCreated {
-            title: "a".into(),
-            notes: Some("n".into()),
-        }),
+        TodoEvent::Created(TodoCreated { title: "a".into(), notes: Some("n".into()) }),
         updated(None, Some(""), None),
     ]);
     assert_eq!(fold(&cleared).live().unwrap().notes, None);
@@ -175,22 +130,15 @@ fn update_with_completed_true_is_a_completion() {
     let history = given(vec![created("a")]);
     assert_eq!(
         when(&history, update(Some("b"), None, Some(true))),
-        Ok(vec![updated(Some("b"), None, None), COMPLETED])
+        Ok(vec![updated(Some("b"), None, None), completed("b")])
     );
 }
 
 #[test]
 fn reopening_is_an_update_with_completed_false() {
-    let history = given(vec![created("a"), COMPLETED]);
-    assert_eq!(
-        when(&history, update(None, None, Some(false))),
-        Ok(vec![updated(None, None, Some(false))])
-    );
-    let reopened = given(vec![
-        created("a"),
-        COMPLETED,
-        updated(None, None, Some(false)),
-    ]);
+    let history = given(vec![created("a"), completed("a")]);
+    assert_eq!(when(&history, update(None, None, Some(false))), Ok(vec![updated(None, None, Some(false))]));
+    let reopened = given(vec![created("a"), completed("a"), updated(None, None, Some(false))]);
     let item = fold(&reopened).live().cloned().unwrap();
     assert!(!item.completed);
     assert_eq!(item.completed_at, None);
@@ -198,15 +146,9 @@ fn reopening_is_an_update_with_completed_false() {
 
 #[test]
 fn update_of_a_missing_or_deleted_todo_is_not_found() {
+    assert_eq!(when(&[], update(Some("a"), None, None)), Err(DomainError::NotFound));
     assert_eq!(
-        when(&[], update(Some("a"), None, None)),
-        Err(DomainError::NotFound)
-    );
-    assert_eq!(
-        when(
-            &given(vec![created("a"), DELETED]),
-            update(Some("b"), None, None)
-        ),
+        when(&given(vec![created("a"), deleted("a")]), update(Some("b"), None, None)),
         Err(DomainError::NotFound)
     );
 }
@@ -215,19 +157,13 @@ fn update_of_a_missing_or_deleted_todo_is_not_found() {
 
 #[test]
 fn complete_records_a_completion_once() {
-    assert_eq!(
-        when(&given(vec![created("a")]), Command::Complete),
-        Ok(vec![COMPLETED])
-    );
-    assert_eq!(
-        when(&given(vec![created("a"), COMPLETED]), Command::Complete),
-        Ok(vec![])
-    );
+    assert_eq!(when(&given(vec![created("a")]), Command::Complete), Ok(vec![completed("a")]));
+    assert_eq!(when(&given(vec![created("a"), completed("a")]), Command::Complete), Ok(vec![]));
 }
 
 #[test]
 fn completion_time_is_the_event_time() {
-    let history = given(vec![created("a"), COMPLETED]);
+    let history = given(vec![created("a"), completed("a")]);
     let item = fold(&history).live().cloned().unwrap();
     assert!(item.completed);
     assert_eq!(item.completed_at, Some(history[1].occurred_at));
@@ -244,17 +180,14 @@ fn complete_of_a_missing_todo_is_not_found() {
 
 #[test]
 fn delete_leaves_a_tombstone_with_the_last_version() {
-    let history = given(vec![created("a"), DELETED]);
-    assert_eq!(when(&history[..1], Command::Delete), Ok(vec![DELETED]));
+    let history = given(vec![created("a"), deleted("a")]);
+    assert_eq!(when(&history[..1], Command::Delete), Ok(vec![deleted("a")]));
     assert!(matches!(fold(&history), Todo::Deleted(ref item) if item.version == 2));
 }
 
 #[test]
 fn deleting_again_changes_nothing_and_deleting_nothing_is_not_found() {
-    assert_eq!(
-        when(&given(vec![created("a"), DELETED]), Command::Delete),
-        Ok(vec![])
-    );
+    assert_eq!(when(&given(vec![created("a"), deleted("a")]), Command::Delete), Ok(vec![]));
     assert_eq!(when(&[], Command::Delete), Err(DomainError::NotFound));
 }
 
@@ -262,37 +195,21 @@ fn deleting_again_changes_nothing_and_deleting_nothing_is_not_found() {
 
 #[test]
 fn a_stale_expected_version_is_refused_for_every_change() {
-    let history = given(vec![created("a"), COMPLETED]);
-    for command in [
-        update(Some("b"), None, None),
-        Command::Complete,
-        Command::Delete,
-    ] {
-        assert_eq!(
-            when_at_version(&history, command, 1),
-            Err(DomainError::VersionMismatch {
-                expected: 1,
-                actual: 2
-            })
-        );
+    let history = given(vec![created("a"), completed("a")]);
+    for command in [update(Some("b"), None, None), Command::Complete, Command::Delete] {
+        assert_eq!(when_at_version(&history, command, 1), Err(DomainError::VersionMismatch { expected: 1, actual: 2 }));
     }
 }
 
 #[test]
 fn the_current_expected_version_is_accepted() {
     let history = given(vec![created("a")]);
-    assert_eq!(
-        when_at_version(&history, Command::Complete, 1),
-        Ok(vec![COMPLETED])
-    );
+    assert_eq!(when_at_version(&history, Command::Complete, 1), Ok(vec![completed("a")]));
 }
 
 #[test]
 fn a_missing_todo_is_not_found_whatever_version_is_expected() {
-    assert_eq!(
-        when_at_version(&[], Command::Delete, 3),
-        Err(DomainError::NotFound)
-    );
+    assert_eq!(when_at_version(&[], Command::Delete, 3), Err(DomainError::NotFound));
 }
 
 // --- fold ---
@@ -300,12 +217,9 @@ fn a_missing_todo_is_not_found_whatever_version_is_expected() {
 #[test]
 fn the_fold_tracks_the_version_and_every_field() {
     let history = given(vec![
-        TodoEvent::Created(TodoCreated {
-            title: "a".into(),
-            notes: Some("n".into()),
-        }),
+        TodoEvent::Created(TodoCreated { title: "a".into(), notes: Some("n".into()) }),
         updated(Some("b"), None, None),
-        COMPLETED,
+        completed("b"),
     ]);
     let item = fold(&history).live().cloned().unwrap();
     assert_eq!(item.title, "b");

@@ -24,9 +24,7 @@ pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
         builder.json().without_time().with_ansi(false).init();
     } else {
@@ -43,19 +41,14 @@ pub struct Tables {
 
 impl Tables {
     pub fn events_from_env() -> anyhow::Result<String> {
-        required_env(crate::manifest::EVENTS_TABLE_NAME)
-            .context("the event table's name is required")
+        required_env(crate::manifest::EVENTS_TABLE_NAME).context("the event table's name is required")
     }
 
     pub fn todos_from_env() -> anyhow::Result<String> {
-        required_env(crate::manifest::TODO_TABLE_NAME)
-            .context("the read model table's name is required")
+        required_env(crate::manifest::TODO_TABLE_NAME).context("the read model table's name is required")
     }
 
     pub fn from_env() -> anyhow::Result<Self> {
-        Ok(Self {
-            events: Self::events_from_env()?,
-            todos: Self::todos_from_env()?,
-        })
+        Ok(Self { events: Self::events_from_env()?, todos: Self::todos_from_env()? })
     }
 }

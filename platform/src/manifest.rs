@@ -47,87 +47,62 @@ pub struct Function {
 }
 
 const COMMAND_ENV: &[&str] = &[EVENTS_TABLE_NAME, CORS_ALLOWED_ORIGIN];
-const COMMAND_CALLS: &[(Table, &[&str])] =
-    &[(Table::Events, &["dynamodb:Query", "dynamodb:PutItem"])];
+const COMMAND_CALLS: &[(Table, &[&str])] = &[(Table::Events, &["dynamodb:Query", "dynamodb:PutItem"])];
 
 pub const FUNCTIONS: &[Function] = &[
     Function {
         binary: "create-todo",
         logical_id: "CreateTodoFunction",
-        route: Some(Route {
-            method: "POST",
-            path: "/item",
-        }),
+        route: Some(Route { method: "POST", path: "/item" }),
         env: COMMAND_ENV,
         dynamodb: COMMAND_CALLS,
     },
     Function {
         binary: "update-todo",
         logical_id: "UpdateTodoFunction",
-        route: Some(Route {
-            method: "PUT",
-            path: "/item/{id}",
-        }),
+        route: Some(Route { method: "PUT", path: "/item/{id}" }),
         env: COMMAND_ENV,
         dynamodb: COMMAND_CALLS,
     },
     Function {
         binary: "complete-todo",
         logical_id: "CompleteTodoFunction",
-        route: Some(Route {
-            method: "POST",
-            path: "/item/{id}/done",
-        }),
+        route: Some(Route { method: "POST", path: "/item/{id}/done" }),
         env: COMMAND_ENV,
         dynamodb: COMMAND_CALLS,
     },
     Function {
         binary: "delete-todo",
         logical_id: "DeleteTodoFunction",
-        route: Some(Route {
-            method: "DELETE",
-            path: "/item/{id}",
-        }),
+        route: Some(Route { method: "DELETE", path: "/item/{id}" }),
         env: COMMAND_ENV,
         dynamodb: COMMAND_CALLS,
     },
     Function {
         binary: "list-todos",
         logical_id: "ListTodosFunction",
-        route: Some(Route {
-            method: "GET",
-            path: "/item",
-        }),
+        route: Some(Route { method: "GET", path: "/item" }),
         env: &[TODO_TABLE_NAME, CORS_ALLOWED_ORIGIN],
         dynamodb: &[(Table::Todos, &["dynamodb:Query"])],
     },
     Function {
         binary: "get-todo",
         logical_id: "GetTodoFunction",
-        route: Some(Route {
-            method: "GET",
-            path: "/item/{id}",
-        }),
+        route: Some(Route { method: "GET", path: "/item/{id}" }),
         env: &[TODO_TABLE_NAME, CORS_ALLOWED_ORIGIN],
         dynamodb: &[(Table::Todos, &["dynamodb:GetItem"])],
     },
     Function {
         binary: "get-todo-history",
         logical_id: "GetTodoHistoryFunction",
-        route: Some(Route {
-            method: "GET",
-            path: "/item/{id}/history",
-        }),
+        route: Some(Route { method: "GET", path: "/item/{id}/history" }),
         env: &[EVENTS_TABLE_NAME, CORS_ALLOWED_ORIGIN],
         dynamodb: &[(Table::Events, &["dynamodb:Query"])],
     },
     Function {
         binary: "get-history",
         logical_id: "GetHistoryFunction",
-        route: Some(Route {
-            method: "GET",
-            path: "/history",
-        }),
+        route: Some(Route { method: "GET", path: "/history" }),
         env: &[EVENTS_TABLE_NAME, CORS_ALLOWED_ORIGIN],
         dynamodb: &[(Table::EventsTimeline, &["dynamodb:Query"])],
     },
@@ -136,10 +111,7 @@ pub const FUNCTIONS: &[Function] = &[
         logical_id: "ProjectorFunction",
         route: None,
         env: &[EVENTS_TABLE_NAME, TODO_TABLE_NAME],
-        dynamodb: &[
-            (Table::Events, &["dynamodb:Query"]),
-            (Table::Todos, &["dynamodb:GetItem", "dynamodb:PutItem"]),
-        ],
+        dynamodb: &[(Table::Events, &["dynamodb:Query"]), (Table::Todos, &["dynamodb:GetItem", "dynamodb:PutItem"])],
     },
 ];
 

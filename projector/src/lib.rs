@@ -54,11 +54,7 @@ impl Projector {
     pub async fn from_env() -> anyhow::Result<Self> {
         let tables = todo_platform::config::Tables::from_env()?;
         let client = todo_platform::config::dynamodb_client().await;
-        let store = Arc::new(todo_platform::store::dynamo::DynamoStore::new(
-            client,
-            tables.events,
-            tables.todos,
-        ));
+        let store = Arc::new(todo_platform::store::dynamo::DynamoStore::new(client, tables.events, tables.todos));
         Ok(Self::new(store.clone(), store))
     }
 
@@ -76,16 +72,10 @@ impl Projector {
             fold(&self.events.load(&event.user_id, &event.todo_id).await?)
         };
         let version = next.version();
-        Ok(
-            match self
-                .model
-                .put(&event.user_id, &next, WriteGuard::NewerOnly)
-                .await?
-            {
-                true => Applied::Written { version },
-                false => Applied::Superseded,
-            },
-        )
+        Ok(match self.model.put(&event.user_id, &next, WriteGuard::NewerOnly).await? {
+            true => Applied::Written { version },
+            false => Applied::Superseded,
+        })
     }
 
     /// Handles one stream batch as Lambda delivers it, reporting the records that failed
@@ -124,11 +114,9 @@ impl Projector {
 /// The event in a stream record's `NEW_IMAGE`.
 pub fn decode_stream_record(record: StreamRecord) -> Result<Event, RecordError> {
     if record.change.new_image.is_empty() {
-        return Err(RecordError::Undecodable(
-            "the image is empty (is the stream NEW_IMAGE?)".into(),
-        ));
+        return Err(RecordError::Undecodable("the image is empty (is the stream NEW_IMAGE?)".into()));
     }
-    let stored: EventRecord = serde_dynamo::from_item(record.change.new_image)
-        .map_err(|e| RecordError::Undecodable(e.to_string()))?;
+    let stored: EventRecord =
+        serde_dynamo::from_item(record.change.new_image).map_err(|e| RecordError::Undecodable(e.to_string()))?;
     Ok(Event::from_record(stored)?)
 }

@@ -18,11 +18,7 @@ pub struct ReplayOptions {
 
 impl Default for ReplayOptions {
     fn default() -> Self {
-        Self {
-            user: None,
-            verify: false,
-            page_size: 500,
-        }
+        Self { user: None, verify: false, page_size: 500 }
     }
 }
 
@@ -32,10 +28,7 @@ pub enum DriftKind {
     /// Events exist, no row.
     Missing,
     /// The row's fields or version differ from the fold.
-    Differs {
-        row_version: u64,
-        events_version: u64,
-    },
+    Differs { row_version: u64, events_version: u64 },
     /// A row that no event backs.
     Orphan,
 }
@@ -101,9 +94,7 @@ pub async fn replay(
     let mut current: Option<Current> = None;
     let mut cursor = None;
     loop {
-        let page = scan
-            .scan(options.user.as_ref(), options.page_size, cursor)
-            .await?;
+        let page = scan.scan(options.user.as_ref(), options.page_size, cursor).await?;
         for event in page.items {
             report.events += 1;
             current = Some(match current.take() {
@@ -126,11 +117,7 @@ pub async fn replay(
                 }
             });
         }
-        progress(Progress {
-            events: report.events,
-            todos: report.todos,
-            rows_checked: 0,
-        });
+        progress(Progress { events: report.events, todos: report.todos, rows_checked: 0 });
         cursor = page.next;
         if cursor.is_none() {
             break;
@@ -169,31 +156,17 @@ async fn settle(
         if stored != state {
             let kind = match stored {
                 Todo::NotCreated => DriftKind::Missing,
-                _ => DriftKind::Differs {
-                    row_version: stored.version(),
-                    events_version: state.version(),
-                },
+                _ => DriftKind::Differs { row_version: stored.version(), events_version: state.version() },
             };
-            report.record_drift(Drift {
-                user: item.user,
-                todo: item.todo,
-                kind,
-            });
+            report.record_drift(Drift { user: item.user, todo: item.todo, kind });
         }
     } else if model.put(&item.user, &state, WriteGuard::NotOlder).await? {
         report.written += 1;
     } else {
         // The row claims a version the events do not reach: it was written by something else.
         let stored = model.state(&item.user, &item.todo).await?;
-        let kind = DriftKind::Differs {
-            row_version: stored.version(),
-            events_version: state.version(),
-        };
-        report.record_drift(Drift {
-            user: item.user,
-            todo: item.todo,
-            kind,
-        });
+        let kind = DriftKind::Differs { row_version: stored.version(), events_version: state.version() };
+        report.record_drift(Drift { user: item.user, todo: item.todo, kind });
     }
     Ok(())
 }
@@ -209,30 +182,20 @@ async fn remove_orphans(
     let mut cursor = None;
     let mut checked = 0;
     loop {
-        let page = model
-            .scan_rows(options.user.as_ref(), options.page_size, cursor)
-            .await?;
+        let page = model.scan_rows(options.user.as_ref(), options.page_size, cursor).await?;
         for row in page.items {
             checked += 1;
             if !log.load(&row.user, &row.item.id).await?.is_empty() {
                 continue;
             }
             if options.verify {
-                report.record_drift(Drift {
-                    user: row.user,
-                    todo: row.item.id,
-                    kind: DriftKind::Orphan,
-                });
+                report.record_drift(Drift { user: row.user, todo: row.item.id, kind: DriftKind::Orphan });
             } else {
                 model.remove(&row.user, &row.item.id).await?;
                 report.removed += 1;
             }
         }
-        progress(Progress {
-            events: report.events,
-            todos: report.todos,
-            rows_checked: checked,
-        });
+        progress(Progress { events: report.events, todos: report.todos, rows_checked: checked });
         cursor = page.next;
         if cursor.is_none() {
             return Ok(());

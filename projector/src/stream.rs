@@ -23,20 +23,12 @@ impl StreamPoller {
     /// Starts at the oldest record the stream still holds (`TRIM_HORIZON`).
     pub async fn open(config: &aws_config::SdkConfig, table: &str) -> anyhow::Result<Self> {
         let dynamodb = aws_sdk_dynamodb::Client::new(config);
-        let described = dynamodb
-            .describe_table()
-            .table_name(table)
-            .send()
-            .await
-            .context("DescribeTable")?;
+        let described = dynamodb.describe_table().table_name(table).send().await.context("DescribeTable")?;
         let stream_arn = described
             .table
             .and_then(|t| t.latest_stream_arn)
             .with_context(|| format!("table {table} has no stream"))?;
-        let region = config
-            .region()
-            .map(|r| r.to_string())
-            .unwrap_or_else(|| "us-east-1".into());
+        let region = config.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
         Ok(Self {
             streams: aws_sdk_dynamodbstreams::Client::new(config),
             stream_arn,
@@ -95,33 +87,22 @@ impl StreamPoller {
                 self.finished.insert(shard_id);
                 continue;
             };
-            let output = self
-                .streams
-                .get_records()
-                .shard_iterator(iterator)
-                .send()
-                .await
-                .context("GetRecords")?;
+            let output = self.streams.get_records().shard_iterator(iterator).send().await.context("GetRecords")?;
             for record in output.records.unwrap_or_default() {
                 records.push(self.lambda_record(record));
             }
             self.iterators.insert(shard_id, output.next_shard_iterator);
         }
-        serde_json::from_value(json!({ "Records": records }))
-            .context("building the Lambda stream event")
+        serde_json::from_value(json!({ "Records": records })).context("building the Lambda stream event")
     }
 
     /// One record in the JSON shape Lambda delivers.
     fn lambda_record(&self, record: aws_sdk_dynamodbstreams::types::Record) -> serde_json::Value {
-        let change = record
-            .dynamodb
-            .unwrap_or_else(|| aws_sdk_dynamodbstreams::types::StreamRecord::builder().build());
-        let image = |item: Option<
-            std::collections::HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>,
-        >| {
-            serde_json::to_value(serde_dynamo::Item::from(item.unwrap_or_default()))
-                .unwrap_or_else(|_| json!({}))
-        };
+        let change = record.dynamodb.unwrap_or_else(|| aws_sdk_dynamodbstreams::types::StreamRecord::builder().build());
+        let image =
+            |item: Option<std::collections::HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>>| {
+                serde_json::to_value(serde_dynamo::Item::from(item.unwrap_or_default())).unwrap_or_else(|_| json!({}))
+            };
         json!({
             "eventID": record.event_id,
             "eventName": record.event_name.map(|n| n.as_str().to_owned()),

@@ -5,8 +5,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use todo_platform::http::{
-    ApiError, Caller, Reply, cursor_param, encode_cursor, page_limit, query_param, request_id,
-    todo_id_param,
+    ApiError, Caller, Reply, cursor_param, encode_cursor, page_limit, query_param, request_id, todo_id_param,
 };
 use todo_platform::store::{HistoryCursor, ListCursor, StatusFilter};
 
@@ -40,17 +39,8 @@ struct HistoryEntry {
 
 impl From<&Event> for HistoryEntry {
     fn from(event: &Event) -> Self {
-        let EventRecord {
-            event_id,
-            todo_id,
-            version,
-            event_type,
-            schema_version,
-            occurred_at,
-            data,
-            metadata,
-            ..
-        } = event.to_record();
+        let EventRecord { event_id, todo_id, version, event_type, schema_version, occurred_at, data, metadata, .. } =
+            event.to_record();
         Self {
             event_id,
             todo_id,
@@ -74,9 +64,7 @@ struct HistoryPage {
 }
 
 pub async fn list_todos(service: &QueryService, request: Request) -> Response<Body> {
-    service
-        .edge
-        .respond(&request_id(&request), list(service, &request).await)
+    service.edge.respond(&request_id(&request), list(service, &request).await)
 }
 
 async fn list(service: &QueryService, request: &Request) -> Result<Reply, ApiError> {
@@ -86,83 +74,51 @@ async fn list(service: &QueryService, request: &Request) -> Result<Reply, ApiErr
         Some("active") => StatusFilter::Active,
         Some("completed") => StatusFilter::Completed,
         Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid_status",
-                "status must be all, active or completed",
-            ));
+            return Err(ApiError::bad_request("invalid_status", "status must be all, active or completed"));
         }
     };
     let limit = page_limit(request)?;
     let after: Option<ListCursor> = cursor_param(request)?;
-    let page = service
-        .todos
-        .list(&caller.user, status, limit, after)
-        .await
-        .map_err(ApiError::internal)?;
-    let body = TodoPage {
-        items: page.items,
-        next_cursor: page.next.as_ref().map(encode_cursor),
-    };
+    let page = service.todos.list(&caller.user, status, limit, after).await.map_err(ApiError::internal)?;
+    let body = TodoPage { items: page.items, next_cursor: page.next.as_ref().map(encode_cursor) };
     Reply::json(StatusCode::OK, &body)
 }
 
 pub async fn get_todo(service: &QueryService, request: Request) -> Response<Body> {
-    service
-        .edge
-        .respond(&request_id(&request), get(service, &request).await)
+    service.edge.respond(&request_id(&request), get(service, &request).await)
 }
 
 async fn get(service: &QueryService, request: &Request) -> Result<Reply, ApiError> {
     let caller = Caller::from_request(request)?;
     let id = todo_id_param(request)?;
-    let item = service
-        .todos
-        .get(&caller.user, &id)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or(ApiError::NotFound)?;
+    let item = service.todos.get(&caller.user, &id).await.map_err(ApiError::internal)?.ok_or(ApiError::NotFound)?;
     Ok(Reply::json(StatusCode::OK, &item)?.with_etag(item.version))
 }
 
 pub async fn get_todo_history(service: &QueryService, request: Request) -> Response<Body> {
-    service
-        .edge
-        .respond(&request_id(&request), item_history(service, &request).await)
+    service.edge.respond(&request_id(&request), item_history(service, &request).await)
 }
 
 async fn item_history(service: &QueryService, request: &Request) -> Result<Reply, ApiError> {
     let caller = Caller::from_request(request)?;
     let id = todo_id_param(request)?;
-    let events = service
-        .events
-        .load(&caller.user, &id)
-        .await
-        .map_err(ApiError::internal)?;
+    let events = service.events.load(&caller.user, &id).await.map_err(ApiError::internal)?;
     if events.is_empty() {
         return Err(ApiError::NotFound);
     }
-    let body = HistoryPage {
-        events: events.iter().map(HistoryEntry::from).collect(),
-        next_cursor: None,
-    };
+    let body = HistoryPage { events: events.iter().map(HistoryEntry::from).collect(), next_cursor: None };
     Reply::json(StatusCode::OK, &body)
 }
 
 pub async fn get_history(service: &QueryService, request: Request) -> Response<Body> {
-    service
-        .edge
-        .respond(&request_id(&request), user_history(service, &request).await)
+    service.edge.respond(&request_id(&request), user_history(service, &request).await)
 }
 
 async fn user_history(service: &QueryService, request: &Request) -> Result<Reply, ApiError> {
     let caller = Caller::from_request(request)?;
     let limit = page_limit(request)?;
     let after: Option<HistoryCursor> = cursor_param(request)?;
-    let page = service
-        .timeline
-        .user_history(&caller.user, limit, after)
-        .await
-        .map_err(ApiError::internal)?;
+    let page = service.timeline.user_history(&caller.user, limit, after).await.map_err(ApiError::internal)?;
     let body = HistoryPage {
         events: page.items.iter().map(HistoryEntry::from).collect(),
         next_cursor: page.next.as_ref().map(encode_cursor),

@@ -27,19 +27,11 @@ impl QueryService {
         timeline: Arc<dyn EventTimeline>,
         edge: Edge,
     ) -> Self {
-        Self {
-            todos,
-            events,
-            timeline,
-            edge,
-        }
+        Self { todos, events, timeline, edge }
     }
 
     /// One store serving every port.
-    pub fn with_store<S: ReadModel + EventLog + EventTimeline + 'static>(
-        store: Arc<S>,
-        edge: Edge,
-    ) -> Self {
+    pub fn with_store<S: ReadModel + EventLog + EventTimeline + 'static>(store: Arc<S>, edge: Edge) -> Self {
         Self::new(store.clone(), store.clone(), store, edge)
     }
 
@@ -47,19 +39,13 @@ impl QueryService {
     pub async fn read_model_from_env() -> anyhow::Result<Self> {
         let todos = Tables::todos_from_env()?;
         let edge = Edge::from_env()?;
-        Ok(Self::with_store(
-            Arc::new(DynamoStore::new(dynamodb_client().await, "", todos)),
-            edge,
-        ))
+        Ok(Self::with_store(Arc::new(DynamoStore::new(dynamodb_client().await, "", todos)), edge))
     }
 
     /// For `get-todo-history` and `get-history`: `EVENTS_TABLE_NAME`, `CORS_ALLOWED_ORIGIN`.
     pub async fn event_table_from_env() -> anyhow::Result<Self> {
         let events = Tables::events_from_env()?;
         let edge = Edge::from_env()?;
-        Ok(Self::with_store(
-            Arc::new(DynamoStore::new(dynamodb_client().await, events, "")),
-            edge,
-        ))
+        Ok(Self::with_store(Arc::new(DynamoStore::new(dynamodb_client().await, events, "")), edge))
     }
 }

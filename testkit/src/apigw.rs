@@ -91,8 +91,7 @@ impl ApiEvent {
 
     /// A JSON body with `Content-Type: application/json`.
     pub fn json(self, body: &Value) -> Self {
-        self.header("Content-Type", "application/json")
-            .raw_body(&body.to_string())
+        self.header("Content-Type", "application/json").raw_body(&body.to_string())
     }
 
     pub fn raw_body(mut self, body: &str) -> Self {
@@ -101,9 +100,7 @@ impl ApiEvent {
     }
 
     pub fn request_id(&self) -> &str {
-        self.event["requestContext"]["requestId"]
-            .as_str()
-            .unwrap_or_default()
+        self.event["requestContext"]["requestId"].as_str().unwrap_or_default()
     }
 
     pub fn to_json(&self) -> String {
@@ -122,6 +119,5 @@ pub fn response_json(response: &Response<Body>) -> Value {
     if bytes.is_empty() {
         return Value::Null;
     }
-    serde_json::from_slice(bytes)
-        .unwrap_or_else(|e| panic!("response body is not JSON ({e}): {bytes:?}"))
+    serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("response body is not JSON ({e}): {bytes:?}"))
 }

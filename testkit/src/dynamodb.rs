@@ -27,10 +27,7 @@ pub fn shared() -> &'static DynamoDbLocal {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 /// The emulator's jar: `DYNAMODB_LOCAL_JAR`, or the copy `make dynamodb-local` installed.
@@ -40,19 +37,12 @@ pub fn jar() -> anyhow::Result<PathBuf> {
     }
     let lib = workspace_root().join(INSTALL_DIR);
     let entries = std::fs::read_dir(&lib).with_context(|| {
-        format!(
-            "DynamoDB Local is not installed in {}: run `make dynamodb-local` (make test does)",
-            lib.display()
-        )
+        format!("DynamoDB Local is not installed in {}: run `make dynamodb-local` (make test does)", lib.display())
     })?;
-    let mut jars: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path().join("DynamoDBLocal.jar"))
-        .filter(|p| p.is_file())
-        .collect();
+    let mut jars: Vec<PathBuf> =
+        entries.filter_map(Result::ok).map(|e| e.path().join("DynamoDBLocal.jar")).filter(|p| p.is_file()).collect();
     jars.sort();
-    jars.pop()
-        .with_context(|| format!("no DynamoDBLocal.jar under {}", lib.display()))
+    jars.pop().with_context(|| format!("no DynamoDBLocal.jar under {}", lib.display()))
 }
 
 fn free_port() -> anyhow::Result<u16> {
@@ -61,10 +51,7 @@ fn free_port() -> anyhow::Result<u16> {
 
 fn start() -> anyhow::Result<DynamoDbLocal> {
     let jar = jar()?;
-    let lib = jar
-        .parent()
-        .context("jar has no folder")?
-        .join("DynamoDBLocal_lib");
+    let lib = jar.parent().context("jar has no folder")?.join("DynamoDBLocal_lib");
     // A port can be taken between choosing and binding it when tests run in parallel: try again.
     let mut last_error = None;
     for _ in 0..5 {
@@ -86,9 +73,7 @@ fn start() -> anyhow::Result<DynamoDbLocal> {
         let mut child = receiver.recv().context("spawner thread died")??;
         match wait_until_ready(&mut child, port) {
             Ok(()) => {
-                return Ok(DynamoDbLocal {
-                    endpoint: format!("http://127.0.0.1:{port}"),
-                });
+                return Ok(DynamoDbLocal { endpoint: format!("http://127.0.0.1:{port}") });
             }
             Err(e) => {
                 let _ = child.kill();
@@ -122,9 +107,7 @@ fn spawn_java(jar: &Path, lib: &Path, port: u16) -> anyhow::Result<Child> {
             Ok(())
         });
     }
-    command
-        .spawn()
-        .context("starting `java` for DynamoDB Local (Java 17 is required)")
+    command.spawn().context("starting `java` for DynamoDB Local (Java 17 is required)")
 }
 
 fn wait_until_ready(child: &mut Child, port: u16) -> anyhow::Result<()> {
@@ -146,13 +129,7 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
     let local = shared();
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            "local",
-            "local",
-            None,
-            None,
-            "todo-testkit",
-        ))
+        .credentials_provider(Credentials::new("local", "local", None, None, "todo-testkit"))
         .endpoint_url(&local.endpoint)
         .load()
         .await
@@ -178,19 +155,11 @@ impl Tables {
         todo_platform::store::dynamo::create_tables(&client, &events, &todos)
             .await
             .expect("creating test tables in DynamoDB Local");
-        Self {
-            client,
-            events,
-            todos,
-        }
+        Self { client, events, todos }
     }
 
     pub fn store(&self) -> todo_platform::store::dynamo::DynamoStore {
-        todo_platform::store::dynamo::DynamoStore::new(
-            self.client.clone(),
-            &self.events,
-            &self.todos,
-        )
+        todo_platform::store::dynamo::DynamoStore::new(self.client.clone(), &self.events, &self.todos)
     }
 
     /// Every item of the event table, for "nothing was written" assertions.

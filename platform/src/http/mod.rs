@@ -44,10 +44,7 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::BadRequest {
-            code,
-            message: message.into(),
-        }
+        Self::BadRequest { code, message: message.into() }
     }
 
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {
@@ -92,19 +89,11 @@ pub struct Reply {
 impl Reply {
     pub fn json(status: StatusCode, value: &impl Serialize) -> Result<Self, ApiError> {
         let body = serde_json::to_vec(value).map_err(ApiError::internal)?;
-        Ok(Self {
-            status,
-            body: Some(body),
-            headers: Vec::new(),
-        })
+        Ok(Self { status, body: Some(body), headers: Vec::new() })
     }
 
     pub fn no_content() -> Self {
-        Self {
-            status: StatusCode::NO_CONTENT,
-            body: None,
-            headers: Vec::new(),
-        }
+        Self { status: StatusCode::NO_CONTENT, body: None, headers: Vec::new() }
     }
 
     /// `ETag: "<version>"`, what `If-Match` sends back.
@@ -135,17 +124,14 @@ pub struct Edge {
 
 impl Edge {
     pub fn new(allowed_origin: &str) -> anyhow::Result<Self> {
-        let allowed_origin = HeaderValue::from_str(allowed_origin).map_err(|_| {
-            anyhow::anyhow!("CORS origin `{allowed_origin}` is not a valid header value")
-        })?;
+        let allowed_origin = HeaderValue::from_str(allowed_origin)
+            .map_err(|_| anyhow::anyhow!("CORS origin `{allowed_origin}` is not a valid header value"))?;
         Ok(Self { allowed_origin })
     }
 
     /// From `CORS_ALLOWED_ORIGIN`: fails at start-up when it is missing.
     pub fn from_env() -> anyhow::Result<Self> {
-        Self::new(&crate::config::required_env(
-            crate::manifest::CORS_ALLOWED_ORIGIN,
-        )?)
+        Self::new(&crate::config::required_env(crate::manifest::CORS_ALLOWED_ORIGIN)?)
     }
 
     /// Turns a handler's result into the response, logging faults of ours with their cause.
@@ -164,13 +150,8 @@ impl Edge {
                     );
                 }
                 let message = error.to_string();
-                let body =
-                    serde_json::json!({ "error": { "code": error.code(), "message": message } });
-                Reply {
-                    status: error.status(),
-                    body: Some(body.to_string().into_bytes()),
-                    headers: Vec::new(),
-                }
+                let body = serde_json::json!({ "error": { "code": error.code(), "message": message } });
+                Reply { status: error.status(), body: Some(body.to_string().into_bytes()), headers: Vec::new() }
             }
         };
         let mut response = Response::new(match reply.body {
@@ -180,22 +161,13 @@ impl Edge {
         *response.status_mut() = reply.status;
         let headers = response.headers_mut();
         if response_has_body(reply.status) {
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
         for (name, value) in reply.headers {
             headers.insert(name, value);
         }
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            self.allowed_origin.clone(),
-        );
-        headers.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("ETag, Location, x-request-id"),
-        );
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, self.allowed_origin.clone());
+        headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("ETag, Location, x-request-id"));
         headers.insert(header::VARY, HeaderValue::from_static("Origin"));
         if let Ok(id) = HeaderValue::from_str(request_id) {
             headers.insert(REQUEST_ID_HEADER, id);
@@ -243,20 +215,11 @@ impl Caller {
             Some(serde_json::Value::Object(claims)) => claims,
             _ => return Err(ApiError::Unauthorized),
         };
-        let claim = |name: &str| {
-            claims
-                .get(name)
-                .and_then(|v| v.as_str())
-                .filter(|v| !v.is_empty())
-        };
-        let user = claim("sub")
-            .and_then(|sub| UserId::parse(sub).ok())
-            .ok_or(ApiError::Unauthorized)?;
+        let claim = |name: &str| claims.get(name).and_then(|v| v.as_str()).filter(|v| !v.is_empty());
+        let user = claim("sub").and_then(|sub| UserId::parse(sub).ok()).ok_or(ApiError::Unauthorized)?;
         let metadata = EventMetadata {
             request_id: context.request_id.clone(),
-            actor: claim("cognito:username")
-                .or_else(|| claim("email"))
-                .map(str::to_owned),
+            actor: claim("cognito:username").or_else(|| claim("email")).map(str::to_owned),
             source_ip: context.identity.source_ip.clone(),
         };
         Ok(Self { user, metadata })
@@ -274,44 +237,31 @@ pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> 
     if bytes.len() > MAX_BODY_BYTES {
         return Err(ApiError::PayloadTooLarge(bytes.len()));
     }
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
+    let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
     let is_json = content_type.is_some_and(|ct| {
-        let essence = ct
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
+        let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
         essence == "application/json" || essence.ends_with("+json")
     });
     if !is_json {
         return Err(ApiError::UnsupportedMediaType);
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request(
-            "invalid_body",
-            "the request body is empty; a JSON object is expected",
-        ));
+        return Err(ApiError::bad_request("invalid_body", "the request body is empty; a JSON object is expected"));
     }
-    serde_json::from_slice(bytes).map_err(|e| {
-        let code = if e.is_syntax() || e.is_eof() {
-            "malformed_json"
-        } else {
-            "invalid_body"
-        };
-        ApiError::bad_request(code, format!("invalid request body: {e}"))
-    })
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request("malformed_json", format!("the request body is not valid JSON: {e}")))?;
+    // serde would also read a struct from an array of its fields; the API takes objects only.
+    if !value.is_object() {
+        return Err(ApiError::bad_request("invalid_body", "the request body must be a JSON object"));
+    }
+    serde_json::from_value(value)
+        .map_err(|e| ApiError::bad_request("invalid_body", format!("invalid request body: {e}")))
 }
 
 /// The `{id}` of the path, a UUID.
 pub fn todo_id_param(request: &Request) -> Result<TodoId, ApiError> {
     let parameters = request.path_parameters();
-    let raw = parameters
-        .first("id")
-        .ok_or_else(|| ApiError::bad_request("invalid_id", "the path has no todo id"))?;
+    let raw = parameters.first("id").ok_or_else(|| ApiError::bad_request("invalid_id", "the path has no todo id"))?;
     TodoId::parse(raw).map_err(|e| ApiError::bad_request("invalid_id", e.to_string()))
 }
 
@@ -320,30 +270,20 @@ pub fn if_match(request: &Request) -> Result<Option<u64>, ApiError> {
     let Some(value) = request.headers().get(header::IF_MATCH) else {
         return Ok(None);
     };
-    let invalid = || {
-        ApiError::bad_request(
-            "invalid_if_match",
-            "If-Match must be one ETag as sent by the API, e.g. \"3\"",
-        )
-    };
+    let invalid =
+        || ApiError::bad_request("invalid_if_match", "If-Match must be one ETag as sent by the API, e.g. \"3\"");
     let raw = value.to_str().map_err(|_| invalid())?.trim();
     if raw == "*" {
         return Ok(None);
     }
     let raw = raw.strip_prefix("W/").unwrap_or(raw);
-    let version = raw
-        .strip_prefix('"')
-        .and_then(|r| r.strip_suffix('"'))
-        .ok_or_else(invalid)?;
+    let version = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')).ok_or_else(invalid)?;
     version.parse::<u64>().map(Some).map_err(|_| invalid())
 }
 
 /// One query-string parameter.
 pub fn query_param(request: &Request, name: &str) -> Option<String> {
-    request
-        .query_string_parameters_ref()
-        .and_then(|q| q.first(name))
-        .map(str::to_owned)
+    request.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_owned)
 }
 
 /// `?limit=`: 1..=MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE when absent.
@@ -372,12 +312,8 @@ pub fn cursor_param<T: DeserializeOwned>(request: &Request) -> Result<Option<T>,
         return Ok(None);
     };
     let invalid = || ApiError::bad_request("invalid_cursor", "cursor is not one this API returned");
-    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(raw.as_bytes())
-        .map_err(|_| invalid())?;
-    serde_json::from_slice(&json)
-        .map(Some)
-        .map_err(|_| invalid())
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw.as_bytes()).map_err(|_| invalid())?;
+    serde_json::from_slice(&json).map(Some).map_err(|_| invalid())
 }
 
 /// Whether a request is a CORS preflight (answered by API Gateway on AWS, by the router locally).
@@ -421,19 +357,10 @@ mod tests {
     #[test]
     fn no_claims_or_no_sub_is_unauthorized() {
         let mut no_authorizer = event(serde_json::json!({}));
-        no_authorizer["requestContext"]
-            .as_object_mut()
-            .unwrap()
-            .remove("authorizer");
-        assert!(matches!(
-            Caller::from_request(&request(no_authorizer)),
-            Err(ApiError::Unauthorized)
-        ));
+        no_authorizer["requestContext"].as_object_mut().unwrap().remove("authorizer");
+        assert!(matches!(Caller::from_request(&request(no_authorizer)), Err(ApiError::Unauthorized)));
         let no_sub = event(serde_json::json!({"email": "ann@example.com"}));
-        assert!(matches!(
-            Caller::from_request(&request(no_sub)),
-            Err(ApiError::Unauthorized)
-        ));
+        assert!(matches!(Caller::from_request(&request(no_sub)), Err(ApiError::Unauthorized)));
     }
 
     #[test]
@@ -455,10 +382,7 @@ mod tests {
         let edge = Edge::new("https://app.example.com").unwrap();
         let response = edge.respond("req-9", Err(ApiError::NotFound));
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
-        assert_eq!(
-            response.headers()["access-control-allow-origin"],
-            "https://app.example.com"
-        );
+        assert_eq!(response.headers()["access-control-allow-origin"], "https://app.example.com");
         assert_eq!(response.headers()["x-request-id"], "req-9");
         let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
         assert_eq!(body["error"]["code"], "not_found");
@@ -467,12 +391,7 @@ mod tests {
     #[test]
     fn internal_errors_hide_their_cause() {
         let edge = Edge::new("http://localhost").unwrap();
-        let response = edge.respond(
-            "r",
-            Err(ApiError::internal(anyhow::anyhow!(
-                "table secret-name missing"
-            ))),
-        );
+        let response = edge.respond("r", Err(ApiError::internal(anyhow::anyhow!("table secret-name missing"))));
         let body = String::from_utf8(response.body().to_vec()).unwrap();
         assert!(!body.contains("secret-name"));
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);

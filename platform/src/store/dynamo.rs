@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, Put, ScalarAttributeType, StreamSpecification,
-    StreamViewType, TimeToLiveSpecification, TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, Put, ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
+    TransactWriteItem,
 };
 use events_schema::{Event, EventRecord, Timestamp, Todo, TodoId, TodoItem, UserId, event_key};
 use serde::{Deserialize, Serialize};
@@ -28,16 +28,8 @@ pub struct DynamoStore {
 
 impl DynamoStore {
     /// `events_table` or `todo_table` may be empty for a function that does not use that table.
-    pub fn new(
-        client: Client,
-        events_table: impl Into<String>,
-        todo_table: impl Into<String>,
-    ) -> Self {
-        Self {
-            client,
-            events_table: events_table.into(),
-            todo_table: todo_table.into(),
-        }
+    pub fn new(client: Client, events_table: impl Into<String>, todo_table: impl Into<String>) -> Self {
+        Self { client, events_table: events_table.into(), todo_table: todo_table.into() }
     }
 
     pub fn client(&self) -> &Client {
@@ -50,16 +42,9 @@ fn s(value: impl Into<String>) -> AttributeValue {
 }
 
 fn decode_event(item: Item) -> Result<Event, StoreError> {
-    let key = item
-        .get("eventKey")
-        .and_then(|v| v.as_s().ok())
-        .cloned()
-        .unwrap_or_else(|| "<no eventKey>".into());
-    let record: EventRecord =
-        serde_dynamo::from_item(item).map_err(|e| StoreError::CorruptRow {
-            key: key.clone(),
-            detail: e.to_string(),
-        })?;
+    let key = item.get("eventKey").and_then(|v| v.as_s().ok()).cloned().unwrap_or_else(|| "<no eventKey>".into());
+    let record: EventRecord = serde_dynamo::from_item(item)
+        .map_err(|e| StoreError::CorruptRow { key: key.clone(), detail: e.to_string() })?;
     Event::from_record(record).map_err(|source| StoreError::Corrupt { key, source })
 }
 
@@ -91,9 +76,9 @@ struct TodoRow {
 impl TodoRow {
     fn from_row(row: &Row) -> Self {
         let item = &row.item;
-        let expires_at = row.deleted.then(|| {
-            (item.updated_at.as_datetime() + chrono::Duration::days(TOMBSTONE_TTL_DAYS)).timestamp()
-        });
+        let expires_at = row
+            .deleted
+            .then(|| (item.updated_at.as_datetime() + chrono::Duration::days(TOMBSTONE_TTL_DAYS)).timestamp());
         Self {
             user_id: row.user.to_string(),
             todo_id: item.id,
@@ -112,10 +97,7 @@ impl TodoRow {
 
 fn decode_row(item: Item) -> Result<Row, StoreError> {
     let key = format!("{:?}/{:?}", item.get("userId"), item.get("todoId"));
-    let corrupt = |detail: String| StoreError::CorruptRow {
-        key: key.clone(),
-        detail,
-    };
+    let corrupt = |detail: String| StoreError::CorruptRow { key: key.clone(), detail };
     let row: TodoRow = serde_dynamo::from_item(item).map_err(|e| corrupt(e.to_string()))?;
     Ok(Row {
         user: UserId::parse(&row.user_id).map_err(|e| corrupt(e.to_string()))?,
@@ -180,10 +162,7 @@ impl EventLog for DynamoStore {
                     .await;
                 match result {
                     Ok(_) => Ok(()),
-                    Err(e)
-                        if e.as_service_error()
-                            .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-                    {
+                    Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
                         Err(AppendError::Conflict)
                     }
                     Err(e) => Err(StoreError::backend("PutItem EventsTable", e).into()),
@@ -200,20 +179,13 @@ impl EventLog for DynamoStore {
                         .map_err(|e| StoreError::backend("build Put", e))?;
                     writes.push(TransactWriteItem::builder().put(put).build());
                 }
-                let result = self
-                    .client
-                    .transact_write_items()
-                    .set_transact_items(Some(writes))
-                    .send()
-                    .await;
+                let result = self.client.transact_write_items().set_transact_items(Some(writes)).send().await;
                 match result {
                     Ok(_) => Ok(()),
                     Err(e) => {
                         use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
                         let conflict = match e.as_service_error() {
-                            Some(TransactWriteItemsError::TransactionCanceledException(
-                                cancelled,
-                            )) => cancelled
+                            Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
                                 .cancellation_reasons()
                                 .iter()
                                 .any(|r| r.code() == Some("ConditionalCheckFailed")),
@@ -258,12 +230,7 @@ impl EventTimeline for DynamoStore {
             .send()
             .await
             .map_err(|e| StoreError::backend("Query EventsTable UserTimeline", e))?;
-        let items = page
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(decode_event)
-            .collect::<Result<Vec<_>, _>>()?;
+        let items = page.items.unwrap_or_default().into_iter().map(decode_event).collect::<Result<Vec<_>, _>>()?;
         let next = match page.last_evaluated_key {
             Some(_) => items.last().map(|e| HistoryCursor {
                 occurred_at: e.occurred_at,
@@ -320,17 +287,11 @@ impl EventScan for DynamoStore {
                 (page.items, page.last_evaluated_key)
             }
         };
-        let items = items
-            .unwrap_or_default()
-            .into_iter()
-            .map(decode_event)
-            .collect::<Result<Vec<_>, _>>()?;
+        let items = items.unwrap_or_default().into_iter().map(decode_event).collect::<Result<Vec<_>, _>>()?;
         let next = match last {
-            Some(_) => items.last().map(|e| ScanCursor {
-                user_id: e.user_id.clone(),
-                todo_id: e.todo_id,
-                version: e.version,
-            }),
+            Some(_) => {
+                items.last().map(|e| ScanCursor { user_id: e.user_id.clone(), todo_id: e.todo_id, version: e.version })
+            }
             None => None,
         };
         Ok(Page { items, next })
@@ -342,10 +303,7 @@ fn clamp_limit(limit: usize) -> i32 {
 }
 
 fn row_key(user: &UserId, todo: &TodoId) -> Item {
-    HashMap::from([
-        ("userId".to_owned(), s(user.as_str())),
-        ("todoId".to_owned(), s(todo.to_string())),
-    ])
+    HashMap::from([("userId".to_owned(), s(user.as_str())), ("todoId".to_owned(), s(todo.to_string()))])
 }
 
 #[async_trait]
@@ -385,10 +343,7 @@ impl ReadModel for DynamoStore {
             if status == StatusFilter::Completed {
                 query = query.expression_attribute_values(":yes", AttributeValue::Bool(true));
             }
-            let page = query
-                .send()
-                .await
-                .map_err(|e| StoreError::backend("Query TodoTable", e))?;
+            let page = query.send().await.map_err(|e| StoreError::backend("Query TodoTable", e))?;
             for row in page.items.unwrap_or_default() {
                 let row = decode_row(row)?;
                 if !row.deleted {
@@ -426,19 +381,13 @@ impl ProjectionStore for DynamoStore {
         }
     }
 
-    async fn put(
-        &self,
-        user: &UserId,
-        state: &Todo,
-        guard: WriteGuard,
-    ) -> Result<bool, StoreError> {
+    async fn put(&self, user: &UserId, state: &Todo, guard: WriteGuard) -> Result<bool, StoreError> {
         let Some(row) = Row::from_state(user, state) else {
             return Ok(false);
         };
         let row = TodoRow::from_row(&row);
         let version = row.version;
-        let item: Item =
-            serde_dynamo::to_item(row).map_err(|e| StoreError::backend("encode row", e))?;
+        let item: Item = serde_dynamo::to_item(row).map_err(|e| StoreError::backend("encode row", e))?;
         let condition = match guard {
             WriteGuard::NewerOnly => "attribute_not_exists(todoId) OR version < :version",
             WriteGuard::NotOlder => "attribute_not_exists(todoId) OR version <= :version",
@@ -454,12 +403,7 @@ impl ProjectionStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
             Err(e) => Err(StoreError::backend("PutItem TodoTable", e)),
         }
     }
@@ -512,11 +456,7 @@ impl ProjectionStore for DynamoStore {
                 (page.items, page.last_evaluated_key)
             }
         };
-        let rows = items
-            .unwrap_or_default()
-            .into_iter()
-            .map(decode_row)
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = items.unwrap_or_default().into_iter().map(decode_row).collect::<Result<Vec<_>, _>>()?;
         let next = match last {
             Some(_) => rows.last().map(Row::key),
             None => None,
@@ -527,32 +467,13 @@ impl ProjectionStore for DynamoStore {
 
 /// Creates both tables as `template.yaml` declares them (for DynamoDB Local and the tests), and
 /// waits until they are active. Existing tables are left as they are.
-pub async fn create_tables(
-    client: &Client,
-    events_table: &str,
-    todo_table: &str,
-) -> anyhow::Result<()> {
+pub async fn create_tables(client: &Client, events_table: &str, todo_table: &str) -> anyhow::Result<()> {
     use anyhow::Context as _;
-    let key = |name: &str, kind: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-    };
-    let attribute = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-    };
+    let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+    let attribute =
+        |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build();
 
-    let existing = client
-        .list_tables()
-        .send()
-        .await
-        .context("ListTables")?
-        .table_names
-        .unwrap_or_default();
+    let existing = client.list_tables().send().await.context("ListTables")?.table_names.unwrap_or_default();
 
     if !existing.iter().any(|t| t == events_table) {
         client
@@ -569,11 +490,7 @@ pub async fn create_tables(
                     .index_name(USER_TIMELINE_INDEX)
                     .key_schema(key("userId", KeyType::Hash)?)
                     .key_schema(key("occurredAt", KeyType::Range)?)
-                    .projection(
-                        Projection::builder()
-                            .projection_type(ProjectionType::All)
-                            .build(),
-                    )
+                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
                     .build()?,
             )
             .stream_specification(
@@ -602,10 +519,7 @@ pub async fn create_tables(
             .update_time_to_live()
             .table_name(todo_table)
             .time_to_live_specification(
-                TimeToLiveSpecification::builder()
-                    .enabled(true)
-                    .attribute_name(TODO_TABLE_TTL_ATTRIBUTE)
-                    .build()?,
+                TimeToLiveSpecification::builder().enabled(true).attribute_name(TODO_TABLE_TTL_ATTRIBUTE).build()?,
             )
             .send()
             .await
@@ -621,12 +535,8 @@ async fn wait_until_active(client: &Client, table: &str) -> anyhow::Result<()> {
     use anyhow::Context as _;
     use aws_sdk_dynamodb::types::TableStatus;
     for _ in 0..600 {
-        let described = client
-            .describe_table()
-            .table_name(table)
-            .send()
-            .await
-            .with_context(|| format!("DescribeTable {table}"))?;
+        let described =
+            client.describe_table().table_name(table).send().await.with_context(|| format!("DescribeTable {table}"))?;
         if described.table.and_then(|t| t.table_status) == Some(TableStatus::Active) {
             return Ok(());
         }

@@ -23,15 +23,11 @@ impl MemoryStore {
     }
 
     fn events(&self) -> std::sync::MutexGuard<'_, BTreeMap<EventKey, Event>> {
-        self.events
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.events.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn rows(&self) -> std::sync::MutexGuard<'_, BTreeMap<(UserId, TodoId), Todo>> {
-        self.rows
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.rows.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -72,22 +68,13 @@ impl EventTimeline for MemoryStore {
         after: Option<HistoryCursor>,
     ) -> Result<Page<Event, HistoryCursor>, StoreError> {
         let order = |e: &Event| (e.occurred_at, e.todo_id, e.version);
-        let mut mine: Vec<Event> = self
-            .events()
-            .values()
-            .filter(|e| &e.user_id == user)
-            .cloned()
-            .collect();
+        let mut mine: Vec<Event> = self.events().values().filter(|e| &e.user_id == user).cloned().collect();
         mine.sort_by_key(order);
         if let Some(after) = after {
             let after = (after.occurred_at, after.todo_id, after.version);
             mine.retain(|e| order(e) > after);
         }
-        Ok(page(mine, limit, |e| HistoryCursor {
-            occurred_at: e.occurred_at,
-            todo_id: e.todo_id,
-            version: e.version,
-        }))
+        Ok(page(mine, limit, |e| HistoryCursor { occurred_at: e.occurred_at, todo_id: e.todo_id, version: e.version }))
     }
 }
 
@@ -108,21 +95,14 @@ impl EventScan for MemoryStore {
             .take(limit + 1)
             .map(|(_, e)| e.clone())
             .collect();
-        Ok(page(items, limit, |e| ScanCursor {
-            user_id: e.user_id.clone(),
-            todo_id: e.todo_id,
-            version: e.version,
-        }))
+        Ok(page(items, limit, |e| ScanCursor { user_id: e.user_id.clone(), todo_id: e.todo_id, version: e.version }))
     }
 }
 
 #[async_trait]
 impl ReadModel for MemoryStore {
     async fn get(&self, user: &UserId, todo: &TodoId) -> Result<Option<TodoItem>, StoreError> {
-        Ok(self
-            .rows()
-            .get(&(user.clone(), *todo))
-            .and_then(|t| t.live().cloned()))
+        Ok(self.rows().get(&(user.clone(), *todo)).and_then(|t| t.live().cloned()))
     }
 
     async fn list(
@@ -146,19 +126,10 @@ impl ReadModel for MemoryStore {
 #[async_trait]
 impl ProjectionStore for MemoryStore {
     async fn state(&self, user: &UserId, todo: &TodoId) -> Result<Todo, StoreError> {
-        Ok(self
-            .rows()
-            .get(&(user.clone(), *todo))
-            .cloned()
-            .unwrap_or_default())
+        Ok(self.rows().get(&(user.clone(), *todo)).cloned().unwrap_or_default())
     }
 
-    async fn put(
-        &self,
-        user: &UserId,
-        state: &Todo,
-        guard: WriteGuard,
-    ) -> Result<bool, StoreError> {
+    async fn put(&self, user: &UserId, state: &Todo, guard: WriteGuard) -> Result<bool, StoreError> {
         let (Todo::Live(item) | Todo::Deleted(item)) = state else {
             return Ok(false);
         };
@@ -189,9 +160,7 @@ impl ProjectionStore for MemoryStore {
         let rows: Vec<Row> = self
             .rows()
             .iter()
-            .filter(|(key, _)| {
-                user.is_none_or(|u| &key.0 == u) && after.as_ref().is_none_or(|a| *key > a)
-            })
+            .filter(|(key, _)| user.is_none_or(|u| &key.0 == u) && after.as_ref().is_none_or(|a| *key > a))
             .filter_map(|((user, _), state)| Row::from_state(user, state))
             .take(limit + 1)
             .collect();

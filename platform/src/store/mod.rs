@@ -37,14 +37,8 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub fn backend(
-        operation: &'static str,
-        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
-    ) -> Self {
-        Self::Backend {
-            operation,
-            source: source.into(),
-        }
+    pub fn backend(operation: &'static str, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Backend { operation, source: source.into() }
     }
 }
 
@@ -168,8 +162,7 @@ pub trait ProjectionStore: Send + Sync {
 
     /// Stores a state unless the stored one is newer (see [`WriteGuard`]); `false` when it was kept.
     /// `Todo::NotCreated` is never written.
-    async fn put(&self, user: &UserId, state: &Todo, guard: WriteGuard)
-    -> Result<bool, StoreError>;
+    async fn put(&self, user: &UserId, state: &Todo, guard: WriteGuard) -> Result<bool, StoreError>;
 
     /// Removes a row (replay, for rows that no event backs).
     async fn remove(&self, user: &UserId, todo: &TodoId) -> Result<(), StoreError>;
@@ -196,16 +189,8 @@ impl Row {
     pub fn from_state(user: &UserId, state: &Todo) -> Option<Self> {
         match state {
             Todo::NotCreated => None,
-            Todo::Live(item) => Some(Self {
-                user: user.clone(),
-                item: item.clone(),
-                deleted: false,
-            }),
-            Todo::Deleted(item) => Some(Self {
-                user: user.clone(),
-                item: item.clone(),
-                deleted: true,
-            }),
+            Todo::Live(item) => Some(Self { user: user.clone(), item: item.clone(), deleted: false }),
+            Todo::Deleted(item) => Some(Self { user: user.clone(), item: item.clone(), deleted: true }),
         }
     }
 

@@ -37,11 +37,8 @@ fn parse_args(args: impl Iterator<Item = String>) -> anyhow::Result<Option<Repla
             "--verify" => options.verify = true,
             "--page-size" => {
                 let raw = args.next().context("--page-size needs a value")?;
-                options.page_size = raw
-                    .parse()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .context("--page-size must be a positive number")?;
+                options.page_size =
+                    raw.parse().ok().filter(|n| *n > 0).context("--page-size must be a positive number")?;
             }
             "-h" | "--help" => return Ok(None),
             other => bail!("unknown argument `{other}`"),
@@ -63,9 +60,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> anyhow::Result<ExitCode> {
-    let Some(options) =
-        parse_args(std::env::args()).map_err(|e| anyhow::anyhow!("{e:#}\n\n{USAGE}"))?
-    else {
+    let Some(options) = parse_args(std::env::args()).map_err(|e| anyhow::anyhow!("{e:#}\n\n{USAGE}"))? else {
         println!("{USAGE}");
         return Ok(ExitCode::SUCCESS);
     };
@@ -78,40 +73,22 @@ async fn run() -> anyhow::Result<ExitCode> {
     let mut last_report = Instant::now();
     let show = |p: Progress, last_report: &mut Instant| {
         if terminal {
-            eprint!(
-                "\r{} events, {} todos, {} rows checked",
-                p.events, p.todos, p.rows_checked
-            );
+            eprint!("\r{} events, {} todos, {} rows checked", p.events, p.todos, p.rows_checked);
             let _ = std::io::stderr().flush();
         } else if last_report.elapsed().as_secs() >= 10 {
             *last_report = Instant::now();
-            tracing::info!(
-                events = p.events,
-                todos = p.todos,
-                rows_checked = p.rows_checked,
-                "replaying"
-            );
+            tracing::info!(events = p.events, todos = p.todos, rows_checked = p.rows_checked, "replaying");
         }
     };
-    let report = replay(
-        store.as_ref(),
-        store.as_ref(),
-        store.as_ref(),
-        &options,
-        |p| show(p, &mut last_report),
-    )
-    .await
-    .context("replay stopped")?;
+    let report = replay(store.as_ref(), store.as_ref(), store.as_ref(), &options, |p| show(p, &mut last_report))
+        .await
+        .context("replay stopped")?;
     if terminal {
         eprintln!();
     }
 
     let seconds = started.elapsed().as_secs_f64();
-    let mode = if options.verify {
-        "verified"
-    } else {
-        "replayed"
-    };
+    let mode = if options.verify { "verified" } else { "replayed" };
     println!(
         "{mode} {} events of {} todos in {seconds:.1} s; {} rows written, {} orphan rows removed, {} drifted",
         report.events, report.todos, report.written, report.removed, report.drift_count
@@ -120,26 +97,14 @@ async fn run() -> anyhow::Result<ExitCode> {
         let what = match drift.kind {
             DriftKind::Missing => "missing from the read model".to_owned(),
             DriftKind::Orphan => "in the read model without any event".to_owned(),
-            DriftKind::Differs {
-                row_version,
-                events_version,
-            } => {
-                format!(
-                    "read model at version {row_version} differs from the events' version {events_version}"
-                )
+            DriftKind::Differs { row_version, events_version } => {
+                format!("read model at version {row_version} differs from the events' version {events_version}")
             }
         };
         println!("drift: user {} todo {}: {what}", drift.user, drift.todo);
     }
     if report.drift_count as usize > report.drift.len() {
-        println!(
-            "... and {} more",
-            report.drift_count as usize - report.drift.len()
-        );
+        println!("... and {} more", report.drift_count as usize - report.drift.len());
     }
-    Ok(if report.drift_count == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if report.drift_count == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

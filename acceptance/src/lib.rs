@@ -1,0 +1,1 @@
+//! This crate only holds tests (`tests/api`).

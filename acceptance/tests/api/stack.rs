@@ -1,0 +1,171 @@
+//! One stack per test: fresh tables in the process's DynamoDB Local, the command and query services
+//! and the projector fed from the event table's stream.
+
+use std::sync::Arc;
+
+use commands::CommandService;
+use lambda_http::{Body, Response};
+use projector::Projector;
+use projector::stream::StreamPoller;
+use queries::QueryService;
+use serde_json::Value;
+use todo_platform::http::Edge;
+use todo_testkit::dynamodb::{Tables, sdk_config};
+use todo_testkit::{ApiEvent, response_json};
+use tokio::sync::Mutex;
+
+pub const ORIGIN: &str = "https://todo.example.com";
+
+pub struct Stack {
+    pub tables: Tables,
+    commands: CommandService,
+    queries: QueryService,
+    projector: Projector,
+    stream: Mutex<StreamPoller>,
+}
+
+/// A user of the API.
+#[derive(Clone, Copy)]
+pub struct User {
+    pub sub: &'static str,
+    pub email: &'static str,
+}
+
+pub const ANN: User = User { sub: "4f1c2e9a-ann0-4b8e-9a55-0a1b2c3d4e5f", email: "ann@example.com" };
+pub const BOB: User = User { sub: "7d3b1a0c-bob0-4c2d-8e77-6f5e4d3c2b1a", email: "bob@example.com" };
+
+/// A response, read.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub response: Response<Body>,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.response.headers().get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl Stack {
+    pub async fn new() -> Self {
+        let tables = Tables::fresh().await;
+        let store = Arc::new(tables.store());
+        let edge = Edge::new(ORIGIN).expect("valid origin");
+        let stream = StreamPoller::open(&sdk_config().await, &tables.events).await.expect("open the stream");
+        Self {
+            commands: CommandService::new(store.clone(), edge.clone()),
+            queries: QueryService::with_store(store.clone(), edge),
+            projector: Projector::new(store.clone(), store),
+            stream: Mutex::new(stream),
+            tables,
+        }
+    }
+
+    /// Sends an event to the handler of its route, as API Gateway would invoke that function.
+    pub async fn send(&self, event: ApiEvent) -> Answer {
+        let request = event.request();
+        let resource = serde_json::from_str::<Value>(&event.to_json()).expect("json")["resource"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let method = request.method().as_str().to_owned();
+        let response = match (method.as_str(), resource.as_str()) {
+            ("POST", "/item") => commands::http::create_todo(&self.commands, request).await,
+            ("PUT", "/item/{id}") => commands::http::update_todo(&self.commands, request).await,
+            ("POST", "/item/{id}/done") => commands::http::complete_todo(&self.commands, request).await,
+            ("DELETE", "/item/{id}") => commands::http::delete_todo(&self.commands, request).await,
+            ("GET", "/item") => queries::http::list_todos(&self.queries, request).await,
+            ("GET", "/item/{id}") => queries::http::get_todo(&self.queries, request).await,
+            ("GET", "/item/{id}/history") => queries::http::get_todo_history(&self.queries, request).await,
+            ("GET", "/history") => queries::http::get_history(&self.queries, request).await,
+            other => panic!("no function for route {other:?}"),
+        };
+        let status = response.status().as_u16();
+        let body = response_json(&response);
+        Answer { status, body, response }
+    }
+
+    /// Reads the event table's stream until it is drained and hands each batch to the projector,
+    /// as the event source mapping would. Panics if the projector reports a failed record.
+    pub async fn project(&self) -> usize {
+        let mut stream = self.stream.lock().await;
+        let mut applied = 0;
+        let mut empty_polls = 0;
+        while empty_polls < 2 {
+            let batch = stream.poll().await.expect("poll the stream");
+            if batch.records.is_empty() {
+                empty_polls += 1;
+                continue;
+            }
+            empty_polls = 0;
+            applied += batch.records.len();
+            let response = self.projector.handle_batch(batch).await;
+            assert!(response.batch_item_failures.is_empty(), "projector failures: {:?}", response.batch_item_failures);
+        }
+        applied
+    }
+}
+
+// --- requests ---
+
+pub fn create(user: User, body: Value) -> ApiEvent {
+    ApiEvent::new("POST", "/item", "/item").signed_in(user.sub, user.email).json(&body)
+}
+
+pub fn list(user: User) -> ApiEvent {
+    ApiEvent::new("GET", "/item", "/item").signed_in(user.sub, user.email)
+}
+
+pub fn get(user: User, id: &str) -> ApiEvent {
+    ApiEvent::new("GET", "/item/{id}", &format!("/item/{id}")).signed_in(user.sub, user.email).path_param("id", id)
+}
+
+pub fn update(user: User, id: &str, body: Value) -> ApiEvent {
+    ApiEvent::new("PUT", "/item/{id}", &format!("/item/{id}"))
+        .signed_in(user.sub, user.email)
+        .path_param("id", id)
+        .json(&body)
+}
+
+pub fn complete(user: User, id: &str) -> ApiEvent {
+    ApiEvent::new("POST", "/item/{id}/done", &format!("/item/{id}/done"))
+        .signed_in(user.sub, user.email)
+        .path_param("id", id)
+}
+
+pub fn delete(user: User, id: &str) -> ApiEvent {
+    ApiEvent::new("DELETE", "/item/{id}", &format!("/item/{id}")).signed_in(user.sub, user.email).path_param("id", id)
+}
+
+pub fn item_history(user: User, id: &str) -> ApiEvent {
+    ApiEvent::new("GET", "/item/{id}/history", &format!("/item/{id}/history"))
+        .signed_in(user.sub, user.email)
+        .path_param("id", id)
+}
+
+pub fn history(user: User) -> ApiEvent {
+    ApiEvent::new("GET", "/history", "/history").signed_in(user.sub, user.email)
+}
+
+/// Creates a todo and returns its id.
+pub async fn created(stack: &Stack, user: User, title: &str) -> String {
+    let answer = stack.send(create(user, serde_json::json!({ "title": title }))).await;
+    assert_eq!(answer.status, 201, "{:?}", answer.body);
+    answer.body["id"].as_str().expect("id").to_owned()
+}
+
+/// Every response carries the CORS origin and a request id.
+pub fn assert_edge_headers(answer: &Answer) {
+    assert_eq!(answer.header("access-control-allow-origin"), Some(ORIGIN), "CORS origin on {}", answer.status);
+    assert!(answer.header("x-request-id").is_some_and(|id| !id.is_empty()), "request id on {}", answer.status);
+}
+
+/// An error response: the status, a JSON error with a code and message, and the edge headers.
+pub fn assert_error(answer: &Answer, status: u16) {
+    assert_eq!(answer.status, status, "body: {}", answer.body);
+    assert!(answer.body["error"]["code"].is_string(), "error code in {}", answer.body);
+    assert!(answer.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "message in {}", answer.body);
+    assert_edge_headers(answer);
+}

@@ -1,0 +1,893 @@
+//! `template.yaml`, `openapi.yaml` and the workspace's binaries agree with the function manifest
+//! (`todo_platform::manifest`), the one list of what is deployed, what it serves, what it reads from
+//! its environment and what it may call.
+//!
+//! When one of these fails, the message names the side that drifted. Change the manifest first,
+//! then the template and the OpenAPI document to match it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_yaml::Value;
+use todo_platform::manifest::{FUNCTIONS, Function, TODO_TABLE_TTL_ATTRIBUTE, TOOLS, Table, USER_TIMELINE_INDEX};
+
+/// Key attributes fixed by DESIGN.md ("Data"); the manifest has no constants for them (yet).
+const USER_ID: &str = "userId";
+const EVENT_KEY: &str = "eventKey";
+const OCCURRED_AT: &str = "occurredAt";
+const TODO_ID: &str = "todoId";
+
+/// Logical ids of the template resources the manifest's `Table`s stand for.
+const EVENTS_TABLE: &str = "EventsTable";
+const TODO_TABLE: &str = "TodoTable";
+
+/// What Lambda's event source mapping needs to read the event table's stream.
+const STREAM_READ_ACTIONS: &[&str] =
+    &["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"];
+
+const HTTP_METHODS: &[&str] = &["get", "put", "post", "delete", "patch", "head", "options", "trace"];
+
+// ------------------------------------------------------------------------------------------ tests
+
+#[test]
+fn template_declares_exactly_the_manifest_functions() {
+    let template = Template::load();
+    let declared: BTreeSet<&str> = template.functions().map(|(id, _)| id).collect();
+    let expected: BTreeSet<&str> = FUNCTIONS.iter().map(|f| f.logical_id).collect();
+    assert_eq!(FUNCTIONS.len(), expected.len(), "manifest.rs lists a logical id twice");
+    let missing: Vec<_> = expected.difference(&declared).collect();
+    let extra: Vec<_> = declared.difference(&expected).collect();
+    assert!(
+        missing.is_empty(),
+        "template.yaml lacks the AWS::Serverless::Function resources {missing:?} that manifest.rs lists"
+    );
+    assert!(
+        extra.is_empty(),
+        "template.yaml declares functions {extra:?} that manifest.rs does not list: add them to FUNCTIONS first"
+    );
+    let raw: Vec<&str> = template.resources_of_type("AWS::Lambda::Function").map(|(id, _)| id).collect();
+    assert!(
+        raw.is_empty(),
+        "template.yaml declares plain AWS::Lambda::Function resources {raw:?}; declare AWS::Serverless::Function ones from the manifest"
+    );
+}
+
+#[test]
+fn routes_agree_across_template_openapi_and_manifest() {
+    let template = Template::load();
+    let openapi = load_yaml("openapi.yaml");
+
+    let manifest_routes: BTreeSet<(String, String)> =
+        FUNCTIONS.iter().filter_map(|f| f.route).map(|r| (r.method.to_owned(), r.path.to_owned())).collect();
+    assert_eq!(
+        manifest_routes.len(),
+        FUNCTIONS.iter().filter(|f| f.route.is_some()).count(),
+        "manifest.rs gives two functions the same route"
+    );
+
+    // Per function: the template's Api events are the manifest's route, and only it.
+    for function in FUNCTIONS {
+        let resource = template.function(function.logical_id);
+        let served = api_events(resource);
+        let expected: Vec<(String, String)> =
+            function.route.iter().map(|r| (r.method.to_owned(), r.path.to_owned())).collect();
+        assert_eq!(
+            served, expected,
+            "{} in template.yaml serves {served:?} (its Events of type Api) but manifest.rs gives it the route {expected:?}",
+            function.logical_id
+        );
+    }
+
+    // All Api events hang off the one REST API.
+    let apis: BTreeSet<String> = template
+        .functions()
+        .flat_map(|(_, f)| events_of_type(f, "Api"))
+        .map(|event| render(event.get("Properties").and_then(|p| p.get("RestApiId")).unwrap_or(&Value::Null)))
+        .collect();
+    assert_eq!(
+        apis.len(),
+        1,
+        "template.yaml's Api events name several or no RestApiId ({apis:?}); every route belongs to the one Cognito-authorised API"
+    );
+
+    let documented = openapi_routes(&openapi);
+    let undocumented: Vec<_> = manifest_routes.difference(&documented).collect();
+    let unknown: Vec<_> = documented.difference(&manifest_routes).collect();
+    assert!(
+        undocumented.is_empty(),
+        "openapi.yaml does not describe the routes {undocumented:?} that manifest.rs (and so template.yaml) serves"
+    );
+    assert!(unknown.is_empty(), "openapi.yaml describes routes {unknown:?} that no function in manifest.rs serves");
+}
+
+#[test]
+fn every_function_builds_its_manifest_binary_with_cargo_lambda() {
+    let template = Template::load();
+    for function in FUNCTIONS {
+        let id = function.logical_id;
+        let resource = template.function(id);
+        let metadata = resource.get("Metadata");
+        let build_method = metadata.and_then(|m| m.get("BuildMethod")).and_then(Value::as_str);
+        assert_eq!(
+            build_method,
+            Some("rust-cargolambda"),
+            "{id} in template.yaml must have Metadata.BuildMethod rust-cargolambda"
+        );
+        let binary =
+            metadata.and_then(|m| m.get("BuildProperties")).and_then(|p| p.get("Binary")).and_then(Value::as_str);
+        assert_eq!(
+            binary,
+            Some(function.binary),
+            "{id} in template.yaml builds the binary {binary:?} (Metadata.BuildProperties.Binary) but manifest.rs says `{}`",
+            function.binary
+        );
+        let property = |name: &str| template.function_property(id, name).map(render);
+        assert_eq!(
+            property("CodeUri").as_deref(),
+            Some("."),
+            "{id}: CodeUri (own or Globals) must be the workspace root `.`, where cargo-lambda finds the binary"
+        );
+        assert_eq!(property("Runtime").as_deref(), Some("provided.al2023"), "{id}: Runtime must be provided.al2023");
+        assert_eq!(property("Handler").as_deref(), Some("bootstrap"), "{id}: Handler must be bootstrap");
+        assert_eq!(
+            property("Architectures").as_deref(),
+            Some("[!Ref Architecture]"),
+            "{id}: Architectures must be [!Ref Architecture] so one parameter picks arm64 or x86_64"
+        );
+    }
+}
+
+#[test]
+fn every_manifest_binary_exists_in_the_workspace() {
+    let binaries = workspace_binaries();
+    let wanted = FUNCTIONS.iter().map(|f| f.binary).chain(TOOLS.iter().copied());
+    let missing: Vec<&str> = wanted.filter(|b| !binaries.contains_key(*b)).collect();
+    assert!(
+        missing.is_empty(),
+        "manifest.rs names binaries {missing:?} that no workspace member builds (as [[bin]], src/bin/<name>.rs, \
+         src/bin/<name>/main.rs or a package's src/main.rs); found {:?}",
+        binaries.keys().collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn environment_variables_are_the_manifest_env() {
+    let template = Template::load();
+    let global: BTreeSet<String> = template
+        .globals_function()
+        .and_then(|g| g.get("Environment"))
+        .and_then(|e| e.get("Variables"))
+        .map(mapping_keys)
+        .unwrap_or_default();
+    for function in FUNCTIONS {
+        let own: BTreeSet<String> = template
+            .function(function.logical_id)
+            .get("Properties")
+            .and_then(|p| p.get("Environment"))
+            .and_then(|e| e.get("Variables"))
+            .map(mapping_keys)
+            .unwrap_or_default();
+        let declared: BTreeSet<String> = own.union(&global).cloned().collect();
+        let expected: BTreeSet<String> = function.env.iter().map(|v| (*v).to_owned()).collect();
+        assert_eq!(
+            declared, expected,
+            "{} in template.yaml sets the environment variables {declared:?} (its own plus Globals) but manifest.rs says it reads {expected:?}",
+            function.logical_id
+        );
+    }
+}
+
+#[test]
+fn tables_have_the_designed_keys_index_stream_and_ttl() {
+    let template = Template::load();
+
+    let events = template.resource(EVENTS_TABLE, "AWS::DynamoDB::Table");
+    let props = events.get("Properties").expect("EventsTable has Properties");
+    assert_eq!(
+        key_schema(props.get("KeySchema")),
+        vec![(USER_ID.to_owned(), "HASH".to_owned()), (EVENT_KEY.to_owned(), "RANGE".to_owned())],
+        "EventsTable's key schema must be {USER_ID} (HASH) + {EVENT_KEY} (RANGE)"
+    );
+    let gsis = props.get("GlobalSecondaryIndexes").and_then(Value::as_sequence).cloned().unwrap_or_default();
+    let timeline =
+        gsis.iter().find(|g| g.get("IndexName").and_then(Value::as_str) == Some(USER_TIMELINE_INDEX)).unwrap_or_else(
+            || panic!("EventsTable has no GSI named {USER_TIMELINE_INDEX} (manifest::USER_TIMELINE_INDEX)"),
+        );
+    assert_eq!(
+        key_schema(timeline.get("KeySchema")),
+        vec![(USER_ID.to_owned(), "HASH".to_owned()), (OCCURRED_AT.to_owned(), "RANGE".to_owned())],
+        "the {USER_TIMELINE_INDEX} index must be keyed {USER_ID} (HASH) + {OCCURRED_AT} (RANGE)"
+    );
+    assert_eq!(
+        timeline.get("Projection").and_then(|p| p.get("ProjectionType")).and_then(Value::as_str),
+        Some("ALL"),
+        "the {USER_TIMELINE_INDEX} index must project ALL attributes: GET /history reads whole events from it"
+    );
+    assert_eq!(
+        attribute_types(props),
+        BTreeMap::from([
+            (USER_ID.to_owned(), "S".to_owned()),
+            (EVENT_KEY.to_owned(), "S".to_owned()),
+            (OCCURRED_AT.to_owned(), "S".to_owned()),
+        ]),
+        "EventsTable's AttributeDefinitions must be exactly its key attributes, all strings"
+    );
+    assert_eq!(
+        props.get("StreamSpecification").and_then(|s| s.get("StreamViewType")).and_then(Value::as_str),
+        Some("NEW_IMAGE"),
+        "EventsTable's stream must carry NEW_IMAGE: the projector decodes each new event from it"
+    );
+
+    let todos = template.resource(TODO_TABLE, "AWS::DynamoDB::Table");
+    let props = todos.get("Properties").expect("TodoTable has Properties");
+    assert_eq!(
+        key_schema(props.get("KeySchema")),
+        vec![(USER_ID.to_owned(), "HASH".to_owned()), (TODO_ID.to_owned(), "RANGE".to_owned())],
+        "TodoTable's key schema must be {USER_ID} (HASH) + {TODO_ID} (RANGE)"
+    );
+    assert_eq!(
+        attribute_types(props),
+        BTreeMap::from([(USER_ID.to_owned(), "S".to_owned()), (TODO_ID.to_owned(), "S".to_owned())]),
+        "TodoTable's AttributeDefinitions must be exactly its key attributes, all strings"
+    );
+    let ttl = props.get("TimeToLiveSpecification");
+    assert_eq!(
+        ttl.and_then(|t| t.get("AttributeName")).and_then(Value::as_str),
+        Some(TODO_TABLE_TTL_ATTRIBUTE),
+        "TodoTable's TTL attribute must be manifest::TODO_TABLE_TTL_ATTRIBUTE, the one tombstones carry"
+    );
+    assert_eq!(
+        ttl.and_then(|t| t.get("Enabled")).and_then(Value::as_bool),
+        Some(true),
+        "TodoTable's TTL must be enabled, or tombstones are never removed"
+    );
+
+    for (id, table) in [(EVENTS_TABLE, events), (TODO_TABLE, todos)] {
+        let props = table.get("Properties").unwrap_or(&Value::Null);
+        assert_eq!(
+            props.get("BillingMode").and_then(Value::as_str),
+            Some("PAY_PER_REQUEST"),
+            "{id} must be billed PAY_PER_REQUEST"
+        );
+        assert_eq!(
+            props
+                .get("PointInTimeRecoverySpecification")
+                .and_then(|p| p.get("PointInTimeRecoveryEnabled"))
+                .and_then(Value::as_bool),
+            Some(true),
+            "{id} must have point-in-time recovery"
+        );
+    }
+}
+
+#[test]
+fn iam_grants_exactly_the_manifest_dynamodb_calls() {
+    let template = Template::load();
+    let failure_queue = projector_mapping(&template).failure_destination;
+    for function in FUNCTIONS {
+        let id = function.logical_id;
+        let resource = template.function(id);
+        let properties = resource.get("Properties").unwrap_or(&Value::Null);
+        assert!(
+            properties.get("Role").is_none(),
+            "{id} names its own Role; let SAM build it from Policies so the grants below are all it has"
+        );
+        if let Some(globals) = template.globals_function() {
+            assert!(globals.get("Policies").is_none(), "Globals.Function must not grant Policies to every function");
+        }
+
+        let mut granted: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut stream_actions: BTreeSet<String> = BTreeSet::new();
+        for statement in policy_statements(id, properties) {
+            let effect = statement.get("Effect").and_then(Value::as_str);
+            assert_eq!(effect, Some("Allow"), "{id}: unexpected statement effect {effect:?}");
+            let actions = string_list(statement.get("Action"));
+            let resources: Vec<String> = value_list(statement.get("Resource")).into_iter().map(render).collect();
+            for action in &actions {
+                assert!(
+                    action != "*" && !action.ends_with(":*") && !action.ends_with('*'),
+                    "{id} is granted the wildcard action `{action}`; grant the manifest's actions one by one"
+                );
+            }
+            for resource in &resources {
+                assert!(resource != "*", "{id} is granted {actions:?} on every resource (`*`)");
+            }
+
+            if actions.iter().all(|a| a.starts_with("dynamodb:")) {
+                if resources.iter().all(|r| r.contains("StreamArn") || r.contains("/stream/")) {
+                    assert!(
+                        function.route.is_none(),
+                        "{id} serves an API route but is granted the event stream ({actions:?}); only the projector reads it"
+                    );
+                    for action in &actions {
+                        assert!(
+                            STREAM_READ_ACTIONS.contains(&action.as_str()),
+                            "{id} is granted `{action}` on the event stream; it needs only {STREAM_READ_ACTIONS:?}"
+                        );
+                    }
+                    stream_actions.extend(actions);
+                } else {
+                    for resource in &resources {
+                        granted.entry(resource.clone()).or_default().extend(actions.iter().cloned());
+                    }
+                }
+            } else if actions == ["sqs:SendMessage"] {
+                assert!(
+                    function.route.is_none(),
+                    "{id} may send to SQS but only the stream consumer's failed batches go to a queue"
+                );
+                assert_eq!(
+                    resources,
+                    vec![failure_queue.clone()],
+                    "{id} may send only to the projector's on-failure queue"
+                );
+            } else {
+                panic!(
+                    "{id} has a statement template.yaml's manifest check does not know: actions {actions:?} on {resources:?}"
+                );
+            }
+        }
+
+        let expected = expected_grants(function);
+        assert_eq!(
+            granted, expected,
+            "{id}'s DynamoDB grants in template.yaml (resource -> actions) differ from its `dynamodb` list in manifest.rs"
+        );
+        if function.route.is_none() {
+            let expected_stream: BTreeSet<String> = STREAM_READ_ACTIONS.iter().map(|a| (*a).to_owned()).collect();
+            assert_eq!(
+                stream_actions, expected_stream,
+                "{id} consumes the event stream and needs exactly {STREAM_READ_ACTIONS:?} on it"
+            );
+        }
+    }
+}
+
+#[test]
+fn projector_reads_the_event_stream_with_partial_batch_failures() {
+    let template = Template::load();
+    let mapping = projector_mapping(&template);
+    let consumers: Vec<&Function> = FUNCTIONS.iter().filter(|f| f.route.is_none()).collect();
+    assert_eq!(
+        consumers.iter().map(|f| f.logical_id).collect::<Vec<_>>(),
+        vec![mapping.function.as_str()],
+        "the event source mapping on EventsTable's stream must invoke the manifest's only function without a route"
+    );
+    let consumer = template.function(&mapping.function);
+    let sam_events: Vec<String> = consumer
+        .get("Properties")
+        .and_then(|p| p.get("Events"))
+        .map(mapping_keys)
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    assert!(
+        sam_events.is_empty(),
+        "{} has SAM Events {sam_events:?}: a SAM DynamoDB event attaches AWSLambdaDynamoDBExecutionRole (every stream \
+         in the account); keep the stream on the explicit AWS::Lambda::EventSourceMapping",
+        mapping.function
+    );
+}
+
+#[test]
+fn openapi_documents_the_designed_contract() {
+    let openapi = load_yaml("openapi.yaml");
+    let version = openapi.get("openapi").and_then(Value::as_str).unwrap_or_default();
+    assert!(version.starts_with("3."), "openapi.yaml must be OpenAPI 3.x, is {version:?}");
+
+    let schemes =
+        openapi.get("components").and_then(|c| c.get("securitySchemes")).map(mapping_keys).unwrap_or_default();
+    let required: BTreeSet<String> = value_list(openapi.get("security")).into_iter().flat_map(mapping_keys).collect();
+    assert!(
+        !required.is_empty() && required.is_subset(&schemes),
+        "openapi.yaml must require the Cognito ID token on every route (top-level security naming a security scheme); \
+         requires {required:?}, defines {schemes:?}"
+    );
+
+    for function in FUNCTIONS {
+        let Some(route) = function.route else { continue };
+        let operation = openapi_operation(&openapi, route.method, route.path);
+        let at = format!("openapi.yaml {} {}", route.method, route.path);
+        let responses = operation.get("responses").map(mapping_keys).unwrap_or_default();
+
+        let mut expected: Vec<&str> = vec!["400", "401", "500"];
+        if route.path.contains("{id}") {
+            expected.push("404");
+        }
+        let is_command = route.method != "GET";
+        if is_command && route.path.contains("{id}") {
+            expected.extend(["409", "412"]);
+            let parameters = resolved_parameter_names(&openapi, operation, route.path);
+            assert!(parameters.contains("If-Match"), "{at} must accept the If-Match header");
+        }
+        let body = operation.get("requestBody");
+        if let Some(body) = body {
+            expected.extend(["413", "415"]);
+            let schema = resolve(
+                &openapi,
+                body.get("content").and_then(|c| c.get("application/json")).and_then(|c| c.get("schema")),
+            );
+            assert_eq!(
+                schema.and_then(|s| s.get("additionalProperties")).and_then(Value::as_bool),
+                Some(false),
+                "{at}: the request body schema must say additionalProperties: false (an unknown field is a 400)"
+            );
+        }
+        for status in expected {
+            assert!(responses.contains(status), "{at} does not document the {status} answer the design gives it");
+        }
+
+        for status in &responses {
+            let response = resolve(&openapi, operation.get("responses").and_then(|r| r.get(status.as_str())))
+                .unwrap_or_else(|| panic!("{at}: response {status} is a dangling $ref"));
+            let headers = response.get("headers").map(mapping_keys).unwrap_or_default();
+            assert!(
+                headers.contains("x-request-id"),
+                "{at}: response {status} does not document the x-request-id header"
+            );
+            if status.starts_with('4') || status.starts_with('5') {
+                let schema = response
+                    .get("content")
+                    .and_then(|c| c.get("application/json"))
+                    .and_then(|c| c.get("schema"))
+                    .and_then(|s| s.get("$ref"))
+                    .and_then(Value::as_str);
+                assert_eq!(
+                    schema,
+                    Some("#/components/schemas/Error"),
+                    "{at}: error {status} must use the {{\"error\": {{code, message}}}} schema"
+                );
+            }
+        }
+    }
+
+    let schemas =
+        openapi.get("components").and_then(|c| c.get("schemas")).expect("openapi.yaml has components.schemas");
+    let max_length = |name: &str| schemas.get(name).and_then(|s| s.get("maxLength")).and_then(Value::as_u64);
+    assert_eq!(
+        max_length("Title"),
+        Some(events_schema::MAX_TITLE_CHARS as u64),
+        "openapi.yaml's Title.maxLength must be events_schema::MAX_TITLE_CHARS"
+    );
+    assert_eq!(
+        max_length("Notes"),
+        Some(events_schema::MAX_NOTES_CHARS as u64),
+        "openapi.yaml's Notes.maxLength must be events_schema::MAX_NOTES_CHARS"
+    );
+    assert_eq!(
+        openapi.get("x-max-body-bytes").and_then(Value::as_u64),
+        Some(todo_platform::http::MAX_BODY_BYTES as u64),
+        "openapi.yaml's x-max-body-bytes must be todo_platform::http::MAX_BODY_BYTES"
+    );
+    let limit = openapi
+        .get("components")
+        .and_then(|c| c.get("parameters"))
+        .and_then(|p| p.get("Limit"))
+        .and_then(|l| l.get("schema"))
+        .expect("openapi.yaml has components.parameters.Limit.schema");
+    assert_eq!(
+        (
+            limit.get("minimum").and_then(Value::as_u64),
+            limit.get("maximum").and_then(Value::as_u64),
+            limit.get("default").and_then(Value::as_u64)
+        ),
+        (Some(1), Some(todo_platform::http::MAX_PAGE_SIZE as u64), Some(todo_platform::http::DEFAULT_PAGE_SIZE as u64)),
+        "openapi.yaml's limit parameter must be 1..MAX_PAGE_SIZE with default DEFAULT_PAGE_SIZE (todo_platform::http)"
+    );
+}
+
+#[test]
+fn api_preflights_and_gateway_errors_carry_cors() {
+    let template = Template::load();
+    let api = template
+        .resources_of_type("AWS::Serverless::Api")
+        .map(|(_, r)| r)
+        .next()
+        .expect("template.yaml has an AWS::Serverless::Api");
+    let properties = api.get("Properties").expect("the API has Properties");
+    let allow_headers = properties.get("Cors").and_then(|c| c.get("AllowHeaders")).map(render).unwrap_or_default();
+    for header in ["Authorization", "Content-Type", "If-Match"] {
+        assert!(
+            allow_headers.split([',', '\'']).any(|h| h.trim() == header),
+            "the API's CORS preflight must allow the {header} header (AllowHeaders is {allow_headers:?})"
+        );
+    }
+    let authorizer = properties.get("Auth").and_then(|a| a.get("DefaultAuthorizer")).and_then(Value::as_str);
+    assert!(authorizer.is_some(), "the API must have a default (Cognito) authorizer");
+    for response in ["DEFAULT_4XX", "DEFAULT_5XX"] {
+        let headers = properties
+            .get("GatewayResponses")
+            .and_then(|g| g.get(response))
+            .and_then(|r| r.get("ResponseParameters"))
+            .and_then(|p| p.get("Headers"))
+            .map(mapping_keys)
+            .unwrap_or_default();
+        for header in ["Access-Control-Allow-Origin", "Access-Control-Expose-Headers"] {
+            assert!(
+                headers.contains(header),
+                "API Gateway's own {response} answers must carry {header}, or the SPA sees a CORS failure instead of the error"
+            );
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------ template
+
+struct Template {
+    root: Value,
+}
+
+impl Template {
+    fn load() -> Self {
+        Self { root: load_yaml("template.yaml") }
+    }
+
+    fn resources(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.root
+            .get("Resources")
+            .and_then(Value::as_mapping)
+            .expect("template.yaml has Resources")
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str()?, v)))
+    }
+
+    fn resources_of_type<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a str, &'a Value)> + 'a {
+        self.resources().filter(move |(_, r)| r.get("Type").and_then(Value::as_str) == Some(kind))
+    }
+
+    fn functions(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.resources_of_type("AWS::Serverless::Function")
+    }
+
+    fn resource(&self, id: &str, kind: &str) -> &Value {
+        let resource = self
+            .resources()
+            .find(|(k, _)| *k == id)
+            .map(|(_, r)| r)
+            .unwrap_or_else(|| panic!("template.yaml has no resource {id}"));
+        assert_eq!(resource.get("Type").and_then(Value::as_str), Some(kind), "template.yaml's {id} must be a {kind}");
+        resource
+    }
+
+    fn function(&self, id: &str) -> &Value {
+        self.resource(id, "AWS::Serverless::Function")
+    }
+
+    fn globals_function(&self) -> Option<&Value> {
+        self.root.get("Globals").and_then(|g| g.get("Function"))
+    }
+
+    /// A function's property, or the Globals one it inherits.
+    fn function_property(&self, id: &str, name: &str) -> Option<&Value> {
+        self.function(id)
+            .get("Properties")
+            .and_then(|p| p.get(name))
+            .or_else(|| self.globals_function().and_then(|g| g.get(name)))
+    }
+}
+
+struct StreamMapping {
+    function: String,
+    failure_destination: String,
+}
+
+/// The one event source mapping on the event table's stream, with the settings the design asks for.
+fn projector_mapping(template: &Template) -> StreamMapping {
+    let mappings: Vec<(&str, &Value)> = template
+        .resources_of_type("AWS::Lambda::EventSourceMapping")
+        .filter(|(_, m)| {
+            m.get("Properties").and_then(|p| p.get("EventSourceArn")).map(render).as_deref()
+                == Some("!GetAtt EventsTable.StreamArn")
+        })
+        .collect();
+    assert_eq!(
+        mappings.len(),
+        1,
+        "template.yaml must have exactly one AWS::Lambda::EventSourceMapping on !GetAtt EventsTable.StreamArn"
+    );
+    let (id, mapping) = mappings[0];
+    let props = mapping.get("Properties").unwrap_or(&Value::Null);
+    let function = props.get("FunctionName").map(render).unwrap_or_default();
+    let function = function.strip_prefix("!Ref ").unwrap_or(&function).to_owned();
+    assert!(
+        string_list(props.get("FunctionResponseTypes")).contains(&"ReportBatchItemFailures".to_owned()),
+        "{id} must set FunctionResponseTypes [ReportBatchItemFailures]: one bad record must not block the shard"
+    );
+    assert_eq!(
+        props.get("BisectBatchOnFunctionError").and_then(Value::as_bool),
+        Some(true),
+        "{id} must bisect failing batches"
+    );
+    let retries = props.get("MaximumRetryAttempts").and_then(Value::as_i64);
+    assert!(matches!(retries, Some(0..=10)), "{id} must cap MaximumRetryAttempts (is {retries:?})");
+    let age = props.get("MaximumRecordAgeInSeconds").and_then(Value::as_i64);
+    assert!(matches!(age, Some(60..=86_400)), "{id} must cap MaximumRecordAgeInSeconds (is {age:?})");
+    let failure_destination = props
+        .get("DestinationConfig")
+        .and_then(|d| d.get("OnFailure"))
+        .and_then(|o| o.get("Destination"))
+        .map(render)
+        .unwrap_or_else(|| {
+            panic!("{id} must send what still fails to an on-failure queue (DestinationConfig.OnFailure)")
+        });
+    StreamMapping { function, failure_destination }
+}
+
+/// The `(METHOD, path)` of a function's SAM events of type Api.
+fn api_events(function: &Value) -> Vec<(String, String)> {
+    events_of_type(function, "Api")
+        .map(|event| {
+            let props = event.get("Properties").unwrap_or(&Value::Null);
+            let method = props.get("Method").and_then(Value::as_str).unwrap_or_default().to_uppercase();
+            let path = props.get("Path").and_then(Value::as_str).unwrap_or_default().to_owned();
+            (method, path)
+        })
+        .collect()
+}
+
+fn events_of_type<'a>(function: &'a Value, kind: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
+    function
+        .get("Properties")
+        .and_then(|p| p.get("Events"))
+        .and_then(Value::as_mapping)
+        .into_iter()
+        .flat_map(|events| events.values())
+        .filter(move |event| event.get("Type").and_then(Value::as_str) == Some(kind))
+}
+
+/// The statements of a function's inline policies; a managed policy or SAM policy template fails.
+fn policy_statements<'a>(id: &str, properties: &'a Value) -> Vec<&'a Value> {
+    let mut statements = Vec::new();
+    for policy in value_list(properties.get("Policies")) {
+        let Some(list) = policy.get("Statement") else {
+            panic!(
+                "{id} uses the managed policy or SAM policy template {}; grant with inline statements so its \
+                 permissions are exactly the manifest's",
+                render(policy)
+            );
+        };
+        statements.extend(value_list(Some(list)));
+    }
+    statements
+}
+
+/// resource -> actions, as the manifest says.
+fn expected_grants(function: &Function) -> BTreeMap<String, BTreeSet<String>> {
+    let mut grants: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (table, actions) in function.dynamodb {
+        let resource = match table {
+            Table::Events => format!("!GetAtt {EVENTS_TABLE}.Arn"),
+            Table::EventsTimeline => format!("!Sub ${{{EVENTS_TABLE}.Arn}}/index/{USER_TIMELINE_INDEX}"),
+            Table::Todos => format!("!GetAtt {TODO_TABLE}.Arn"),
+        };
+        grants.entry(resource).or_default().extend(actions.iter().map(|a| (*a).to_owned()));
+    }
+    grants
+}
+
+fn key_schema(value: Option<&Value>) -> Vec<(String, String)> {
+    value_list(value)
+        .into_iter()
+        .map(|k| {
+            let name = k.get("AttributeName").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let kind = k.get("KeyType").and_then(Value::as_str).unwrap_or_default().to_owned();
+            (name, kind)
+        })
+        .collect()
+}
+
+fn attribute_types(table_properties: &Value) -> BTreeMap<String, String> {
+    value_list(table_properties.get("AttributeDefinitions"))
+        .into_iter()
+        .map(|a| {
+            let name = a.get("AttributeName").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let kind = a.get("AttributeType").and_then(Value::as_str).unwrap_or_default().to_owned();
+            (name, kind)
+        })
+        .collect()
+}
+
+// ------------------------------------------------------------------------------------------ OpenAPI
+
+fn openapi_routes(openapi: &Value) -> BTreeSet<(String, String)> {
+    let paths = openapi.get("paths").and_then(Value::as_mapping).expect("openapi.yaml has paths");
+    let mut routes = BTreeSet::new();
+    for (path, item) in paths {
+        let path = path.as_str().expect("openapi.yaml path keys are strings");
+        for method in item.as_mapping().into_iter().flat_map(|m| m.keys()).filter_map(Value::as_str) {
+            if HTTP_METHODS.contains(&method) {
+                routes.insert((method.to_uppercase(), path.to_owned()));
+            }
+        }
+    }
+    routes
+}
+
+fn openapi_operation<'a>(openapi: &'a Value, method: &str, path: &str) -> &'a Value {
+    openapi
+        .get("paths")
+        .and_then(|p| p.get(path))
+        .and_then(|item| item.get(method.to_lowercase().as_str()))
+        .unwrap_or_else(|| panic!("openapi.yaml does not describe {method} {path}"))
+}
+
+/// Names of an operation's parameters, its path item's included, `$ref`s followed.
+fn resolved_parameter_names(openapi: &Value, operation: &Value, path: &str) -> BTreeSet<String> {
+    let path_item = openapi.get("paths").and_then(|p| p.get(path));
+    let lists = [path_item.and_then(|p| p.get("parameters")), operation.get("parameters")];
+    lists
+        .into_iter()
+        .flat_map(value_list)
+        .filter_map(|p| resolve(openapi, Some(p)))
+        .filter_map(|p| p.get("name").and_then(Value::as_str).map(str::to_owned))
+        .collect()
+}
+
+/// Follows a local `$ref` (`#/a/b/c`), or returns the value itself.
+fn resolve<'a>(document: &'a Value, value: Option<&'a Value>) -> Option<&'a Value> {
+    let value = value?;
+    match value.get("$ref").and_then(Value::as_str) {
+        Some(reference) => {
+            let pointer = reference.strip_prefix("#/")?;
+            pointer.split('/').try_fold(document, |node, key| node.get(key))
+        }
+        None => Some(value),
+    }
+}
+
+// ------------------------------------------------------------------------------------------ workspace
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("platform/ has a parent").to_path_buf()
+}
+
+fn load_yaml(name: &str) -> Value {
+    let path = repo_root().join(name);
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{} is not valid YAML: {e}", path.display()))
+}
+
+/// Every binary the workspace members build, with the file it starts from.
+fn workspace_binaries() -> BTreeMap<String, PathBuf> {
+    let root = repo_root();
+    let root_manifest = fs::read_to_string(root.join("Cargo.toml")).expect("the workspace has a Cargo.toml");
+    let mut binaries = BTreeMap::new();
+    for member in workspace_members(&root_manifest) {
+        let dir = root.join(&member);
+        let Ok(text) = fs::read_to_string(dir.join("Cargo.toml")) else { continue };
+        let package = CargoPackage::parse(&text);
+        if let Some(name) = &package.name {
+            let main = dir.join("src/main.rs");
+            if main.is_file() {
+                binaries.insert(name.clone(), main);
+            }
+        }
+        if let Ok(entries) = fs::read_dir(dir.join("src/bin")) {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.extension().is_some_and(|e| e == "rs") {
+                    if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
+                        binaries.insert(stem.to_owned(), path.clone());
+                    }
+                } else if path.join("main.rs").is_file() {
+                    if let Some(name) = path.file_name().and_then(|s| s.to_str()) {
+                        binaries.insert(name.to_owned(), path.join("main.rs"));
+                    }
+                }
+            }
+        }
+        for bin in package.bins {
+            let Some(name) = bin.name else { continue };
+            let path = match bin.path {
+                Some(path) => dir.join(path),
+                None if package.name.as_deref() == Some(name.as_str()) => dir.join("src/main.rs"),
+                None => dir.join(format!("src/bin/{name}.rs")),
+            };
+            if path.is_file() {
+                binaries.insert(name, path);
+            }
+        }
+    }
+    binaries
+}
+
+/// The quoted entries of the root manifest's `members = [...]`.
+fn workspace_members(root_manifest: &str) -> Vec<String> {
+    let start = root_manifest.find("members").expect("the workspace Cargo.toml lists members");
+    let rest = &root_manifest[start..];
+    let open = rest.find('[').expect("members = [");
+    let close = rest.find(']').expect("members = [...]");
+    rest[open + 1..close].split(',').map(|m| m.trim().trim_matches('"').to_owned()).filter(|m| !m.is_empty()).collect()
+}
+
+/// The few fields of a member's Cargo.toml this test needs, read line by line (no TOML crate here).
+#[derive(Default)]
+struct CargoPackage {
+    name: Option<String>,
+    bins: Vec<CargoBin>,
+}
+
+#[derive(Default)]
+struct CargoBin {
+    name: Option<String>,
+    path: Option<String>,
+}
+
+impl CargoPackage {
+    fn parse(text: &str) -> Self {
+        let mut package = Self::default();
+        let mut section = String::new();
+        for line in text.lines() {
+            let line = line.split('#').next().unwrap_or_default().trim();
+            if line.starts_with('[') {
+                section = line.to_owned();
+                if section == "[[bin]]" {
+                    package.bins.push(CargoBin::default());
+                }
+                continue;
+            }
+            let Some((key, value)) = line.split_once('=') else { continue };
+            let (key, value) = (key.trim(), value.trim().trim_matches('"').to_owned());
+            match (section.as_str(), key) {
+                ("[package]", "name") => package.name = Some(value),
+                ("[[bin]]", "name") => package.bins.last_mut().expect("a [[bin]] section").name = Some(value),
+                ("[[bin]]", "path") => package.bins.last_mut().expect("a [[bin]] section").path = Some(value),
+                _ => {}
+            }
+        }
+        package
+    }
+}
+
+// ------------------------------------------------------------------------------------------ YAML
+
+/// A scalar or a CloudFormation intrinsic in one canonical spelling, short or long form alike:
+/// `!GetAtt EventsTable.Arn`, `!Sub ${EventsTable.Arn}/index/UserTimeline`, `!Ref TodoApi`.
+fn render(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Null => "null".to_owned(),
+        Value::Sequence(items) => format!("[{}]", items.iter().map(render).collect::<Vec<_>>().join(", ")),
+        Value::Tagged(tagged) => {
+            let tag = tagged.tag.to_string();
+            render_intrinsic(tag.trim_start_matches('!'), &tagged.value)
+        }
+        Value::Mapping(mapping) if mapping.len() == 1 => {
+            let (key, inner) = mapping.iter().next().expect("one entry");
+            match key.as_str() {
+                Some("Ref") => render_intrinsic("Ref", inner),
+                Some(name) if name.starts_with("Fn::") => render_intrinsic(&name[4..], inner),
+                _ => serde_yaml::to_string(value).unwrap_or_default().trim().to_owned(),
+            }
+        }
+        Value::Mapping(_) => serde_yaml::to_string(value).unwrap_or_default().trim().to_owned(),
+    }
+}
+
+fn render_intrinsic(name: &str, argument: &Value) -> String {
+    let argument = match (name, argument) {
+        // The long form of GetAtt is [resource, attribute].
+        ("GetAtt", Value::Sequence(parts)) => parts.iter().map(render).collect::<Vec<_>>().join("."),
+        _ => render(argument),
+    };
+    format!("!{name} {argument}")
+}
+
+fn value_list(value: Option<&Value>) -> Vec<&Value> {
+    match value {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Sequence(items)) => items.iter().collect(),
+        Some(single) => vec![single],
+    }
+}
+
+fn string_list(value: Option<&Value>) -> Vec<String> {
+    value_list(value).into_iter().map(render).collect()
+}
+
+fn mapping_keys(value: &Value) -> BTreeSet<String> {
+    value.as_mapping().into_iter().flat_map(|m| m.keys()).filter_map(|k| k.as_str().map(str::to_owned)).collect()
+}
