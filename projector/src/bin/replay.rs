@@ -98,7 +98,9 @@ async fn run() -> anyhow::Result<ExitCode> {
             DriftKind::Missing => "missing from the read model".to_owned(),
             DriftKind::Orphan => "in the read model without any event".to_owned(),
             DriftKind::Differs { row_version, events_version } => {
-                format!("read model at version {row_version} differs from the events' version {events_version}")
+                format!(
+                    "read model row (version {row_version}) differs from the fold of its events (version {events_version})"
+                )
             }
         };
         println!("drift: user {} todo {}: {what}", drift.user, drift.todo);

@@ -1,0 +1,163 @@
+//! Whatever the stream does — duplicate, reorder, skip ahead — the read model converges to the fold
+//! of each item's events; and replay builds the same read model as incremental projection.
+
+use std::sync::Arc;
+
+use events_schema::{
+    Changes, Command, Context, Event, EventMetadata, Notes, Timestamp, Title, Todo, TodoId, UserId, decide, evolve,
+    fold,
+};
+use projector::Projector;
+use projector::replay::{ReplayOptions, replay};
+use proptest::prelude::*;
+use todo_platform::store::memory::MemoryStore;
+use todo_platform::store::{EventLog, ProjectionStore};
+
+#[derive(Debug, Clone)]
+enum Step {
+    Rename(u8),
+    Notes(u8),
+    Complete,
+    Reopen,
+    Delete,
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => any::<u8>().prop_map(Step::Rename),
+        2 => any::<u8>().prop_map(Step::Notes),
+        3 => Just(Step::Complete),
+        2 => Just(Step::Reopen),
+        1 => Just(Step::Delete),
+    ]
+}
+
+fn command(step: &Step) -> Command {
+    let title = |n: u8| Title::parse(&format!("title {n}")).expect("title");
+    match step {
+        Step::Rename(n) => Command::Update(Changes { title: Some(title(*n)), ..Changes::default() }),
+        Step::Notes(n) => {
+            let notes = Notes::parse(&if n % 3 == 0 { String::new() } else { format!("notes {n}") }).expect("notes");
+            Command::Update(Changes { notes: Some(notes), ..Changes::default() })
+        }
+        Step::Complete => Command::Complete,
+        Step::Reopen => Command::Update(Changes { completed: Some(false), ..Changes::default() }),
+        Step::Delete => Command::Delete,
+    }
+}
+
+/// The events a user's commands produce for one todo, decided one after the other.
+fn history(user: &UserId, todo: TodoId, steps: &[Step], start_second: u32) -> Vec<Event> {
+    let mut state = Todo::NotCreated;
+    let mut events = Vec::new();
+    let create = Command::Create { title: Title::parse("first").expect("title"), notes: None };
+    let mut at = Timestamp::parse(&format!("2026-11-25T10:00:{:02}Z", start_second % 60)).expect("time");
+    for command in std::iter::once(create).chain(steps.iter().map(command)) {
+        let Ok(payloads) = decide(&state, command, &Context::default()) else { continue };
+        for payload in payloads {
+            at = at.next();
+            let event = Event {
+                user_id: user.clone(),
+                todo_id: todo,
+                version: state.version() + 1,
+                event_id: uuid::Uuid::now_v7(),
+                occurred_at: at,
+                payload,
+                metadata: EventMetadata::default(),
+            };
+            state = evolve(state, &event);
+            events.push(event);
+        }
+    }
+    events
+}
+
+/// A few todos of two users, and a delivery: every event at least once, some twice or more, in
+/// any order.
+fn scenario() -> impl Strategy<Value = (Vec<Vec<Event>>, Vec<usize>)> {
+    prop::collection::vec(prop::collection::vec(step(), 0..12), 1..4)
+        .prop_map(|todos| {
+            todos
+                .iter()
+                .enumerate()
+                .map(|(n, steps)| {
+                    let user = UserId::parse(if n % 2 == 0 { "ann" } else { "bob" }).expect("user");
+                    let todo =
+                        TodoId::from_uuid(uuid::Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0000 + n as u128));
+                    history(&user, todo, steps, n as u32 * 7)
+                })
+                .collect::<Vec<_>>()
+        })
+        .prop_flat_map(|histories| {
+            let total: usize = histories.iter().map(Vec::len).sum();
+            let everything = Just((0..total).collect::<Vec<_>>());
+            let duplicates = prop::collection::vec(0..total, 0..total.max(1) * 2);
+            (Just(histories), everything, duplicates).prop_flat_map(|(histories, all, extra)| {
+                let mut delivery = all;
+                delivery.extend(extra);
+                (Just(histories), Just(delivery).prop_shuffle())
+            })
+        })
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().build().expect("runtime")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_delivery_converges_to_the_fold((histories, delivery) in scenario()) {
+        runtime().block_on(async {
+            let store = Arc::new(MemoryStore::new());
+            let all: Vec<&Event> = histories.iter().flatten().collect();
+            for history in &histories {
+                store.append(history).await.expect("append");
+            }
+            let projector = Projector::new(store.clone(), store.clone());
+            for index in &delivery {
+                projector.apply(all[*index]).await.expect("apply");
+            }
+            for history in &histories {
+                let first = &history[0];
+                let projected = store.state(&first.user_id, &first.todo_id).await.expect("state");
+                prop_assert_eq!(projected, fold(history));
+            }
+
+            // Replay into an empty read model builds exactly what incremental projection built.
+            let rebuilt = Arc::new(MemoryStore::new());
+            for history in &histories {
+                rebuilt.append(history).await.expect("append");
+            }
+            let report = replay(rebuilt.as_ref(), rebuilt.as_ref(), rebuilt.as_ref(), &ReplayOptions { page_size: 3, ..ReplayOptions::default() }, |_| {})
+                .await
+                .expect("replay");
+            prop_assert_eq!(report.events as usize, all.len());
+            prop_assert_eq!(report.drift_count, 0);
+            for history in &histories {
+                let first = &history[0];
+                prop_assert_eq!(
+                    rebuilt.state(&first.user_id, &first.todo_id).await.expect("state"),
+                    store.state(&first.user_id, &first.todo_id).await.expect("state")
+                );
+            }
+            Ok(())
+        })?;
+    }
+}
+
+#[tokio::test]
+async fn a_late_older_event_never_resurrects_a_deleted_todo() {
+    let store = Arc::new(MemoryStore::new());
+    let user = UserId::parse("ann").expect("user");
+    let todo = TodoId::from_uuid(uuid::Uuid::now_v7());
+    let events = history(&user, todo, &[Step::Rename(1), Step::Delete], 0);
+    store.append(&events).await.expect("append");
+    let projector = Projector::new(store.clone(), store.clone());
+
+    projector.apply(&events[2]).await.expect("apply the delete first");
+    projector.apply(&events[0]).await.expect("a late create");
+    projector.apply(&events[1]).await.expect("a late rename");
+    assert!(matches!(store.state(&user, &todo).await.expect("state"), Todo::Deleted(_)));
+}
