@@ -1,0 +1,98 @@
+//! The functions behind the API, wired to a store: the one place that knows which handler
+//! serves which manifest binary, and which store and change feed the stack runs on.
+//!
+//! - Embedded (default): [`SqliteStore`] in the data dir, its change feed driving the projector.
+//! - DynamoDB (`--dynamodb-endpoint`): the real tables (created if missing, named by
+//!   `EVENTS_TABLE_NAME` / `TODO_TABLE_NAME`, default `EventsTable` / `TodoTable`) and their
+//!   stream, polled and handed to the projector in the batches Lambda would deliver.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use aws_config::BehaviorVersion;
+use commands::CommandService;
+use projector::Projector;
+use projector::stream::StreamPoller;
+use queries::QueryService;
+use todo_platform::http::Edge;
+use todo_platform::manifest::{EVENTS_TABLE_NAME, TODO_TABLE_NAME};
+use todo_platform::store::dynamo::{DynamoStore, create_tables};
+
+use crate::app::StackContext;
+use crate::gateway::functions::Functions;
+use crate::lambda;
+use crate::sqlite::SqliteStore;
+
+/// The handlers for the running stack, with the projector started in the background.
+pub async fn functions(stack: &StackContext) -> anyhow::Result<Functions> {
+    let edge = Edge::new(&stack.origin)?;
+    let (commands, queries) = match &stack.dynamodb_endpoint {
+        None => embedded(stack, edge)?,
+        Some(endpoint) => dynamodb(endpoint, edge).await?,
+    };
+    Ok(Functions::new()
+        .with("create-todo", lambda!(commands, commands::http::create_todo))?
+        .with("update-todo", lambda!(commands, commands::http::update_todo))?
+        .with("complete-todo", lambda!(commands, commands::http::complete_todo))?
+        .with("delete-todo", lambda!(commands, commands::http::delete_todo))?
+        .with("list-todos", lambda!(queries, queries::http::list_todos))?
+        .with("get-todo", lambda!(queries, queries::http::get_todo))?
+        .with("get-todo-history", lambda!(queries, queries::http::get_todo_history))?
+        .with("get-history", lambda!(queries, queries::http::get_history))?)
+}
+
+type Services = (Arc<CommandService>, Arc<QueryService>);
+
+fn embedded(stack: &StackContext, edge: Edge) -> anyhow::Result<Services> {
+    let store = SqliteStore::open(&stack.data_dir)?;
+    tracing::info!(path = %stack.data_dir.join("todo.sqlite3").display(), "embedded store");
+    let shared = Arc::new(store.clone());
+    tokio::spawn(crate::feed::follow(store, Projector::new(shared.clone(), shared.clone())));
+    Ok((Arc::new(CommandService::new(shared.clone(), edge.clone())), Arc::new(QueryService::with_store(shared, edge))))
+}
+
+async fn dynamodb(endpoint: &str, edge: Edge) -> anyhow::Result<Services> {
+    let table = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
+    let (events, todos) = (table(EVENTS_TABLE_NAME, "EventsTable"), table(TODO_TABLE_NAME, "TodoTable"));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).endpoint_url(endpoint);
+    if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
+        loader = loader.region(aws_config::Region::new("us-east-1"));
+    }
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() && std::env::var_os("AWS_PROFILE").is_none() {
+        // DynamoDB Local accepts any credentials; a real endpoint gets the SDK's usual chain.
+        loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local", "local", None, None, "todo-local",
+        ));
+    }
+    let config = loader.load().await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    create_tables(&client, &events, &todos).await.with_context(|| format!("preparing the tables at {endpoint}"))?;
+    tracing::info!(endpoint, events, todos, "DynamoDB store");
+
+    let store = Arc::new(DynamoStore::new(client, events.clone(), todos));
+    let poller = StreamPoller::open(&config, &events).await?;
+    tokio::spawn(follow_stream(poller, Projector::new(store.clone(), store.clone())));
+    Ok((Arc::new(CommandService::new(store.clone(), edge.clone())), Arc::new(QueryService::with_store(store, edge))))
+}
+
+/// Polls the event table's stream as Lambda's event source mapping would, and hands each batch to
+/// the projector. A record the projector reports as failed is logged (by the projector) and left:
+/// `replay` repairs the read model from the events.
+async fn follow_stream(mut poller: StreamPoller, projector: Projector) {
+    loop {
+        match poller.poll().await {
+            Ok(batch) if batch.records.is_empty() => tokio::time::sleep(Duration::from_millis(50)).await,
+            Ok(batch) => {
+                let response = projector.handle_batch(batch).await;
+                if !response.batch_item_failures.is_empty() {
+                    tracing::error!(failed = response.batch_item_failures.len(), "projector: records not applied; run `replay` to repair");
+                }
+            }
+            Err(error) => {
+                tracing::error!(error = format!("{error:#}"), "projector: reading the stream failed, retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,406 @@
+//! The embedded default store: one SQLite file holding the event log, the read model and the
+//! projector's position in the change feed.
+//!
+//! It implements the same ports as the DynamoDB adapter and passes the same contract suite
+//! (`tests/sqlite_contract.rs`). Appends are conditional on the version being free (a UNIQUE
+//! constraint) and atomic per command (one transaction); the `seq` column orders every event
+//! ever appended, which is the change feed the local projector follows (see [`crate::feed`]).
+//! WAL journal with `synchronous = NORMAL`: an acknowledged command survives the process being
+//! killed (not a power cut of the machine).
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use anyhow::Context as _;
+use async_trait::async_trait;
+use events_schema::{Event, EventRecord, Todo, TodoId, TodoItem, UserId};
+use rusqlite::{Connection, OptionalExtension, params};
+use todo_platform::store::{
+    AppendError, EventLog, EventScan, EventTimeline, HistoryCursor, ListCursor, Page, ProjectionStore, ReadModel, Row,
+    ScanCursor, StatusFilter, StoreError, WriteGuard,
+};
+use tokio::sync::Notify;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS events (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id     TEXT    NOT NULL,
+    todo_id     TEXT    NOT NULL,
+    version     INTEGER NOT NULL,
+    occurred_at TEXT    NOT NULL,
+    record      TEXT    NOT NULL,
+    UNIQUE (user_id, todo_id, version)
+);
+CREATE INDEX IF NOT EXISTS events_by_time ON events (user_id, occurred_at, todo_id, version);
+CREATE TABLE IF NOT EXISTS todos (
+    user_id   TEXT    NOT NULL,
+    todo_id   TEXT    NOT NULL,
+    version   INTEGER NOT NULL,
+    deleted   INTEGER NOT NULL,
+    completed INTEGER NOT NULL,
+    item      TEXT    NOT NULL,
+    PRIMARY KEY (user_id, todo_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS feed_position (
+    consumer TEXT PRIMARY KEY,
+    seq      INTEGER NOT NULL
+) WITHOUT ROWID;
+";
+
+/// The SQLite store. Cloning shares the connection.
+#[derive(Clone)]
+pub struct SqliteStore {
+    connection: Arc<Mutex<Connection>>,
+    appended: Arc<Notify>,
+}
+
+fn backend(operation: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |e| StoreError::backend(operation, e)
+}
+
+fn corrupt(key: String) -> impl FnOnce(serde_json::Error) -> StoreError {
+    move |e| StoreError::CorruptRow { key, detail: e.to_string() }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `todo.sqlite3` in `dir`.
+    pub fn open(dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let path = dir.join("todo.sqlite3");
+        let connection = Connection::open(&path).with_context(|| format!("opening {}", path.display()))?;
+        Self::setup(connection)
+    }
+
+    /// A private in-memory database (tests).
+    pub fn in_memory() -> anyhow::Result<Self> {
+        Self::setup(Connection::open_in_memory()?)
+    }
+
+    fn setup(connection: Connection) -> anyhow::Result<Self> {
+        connection
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            .context("configuring SQLite")?;
+        connection.execute_batch(SCHEMA).context("creating the tables")?;
+        Ok(Self { connection: Arc::new(Mutex::new(connection)), appended: Arc::new(Notify::new()) })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Woken after every append: the change feed's doorbell.
+    pub fn appended(&self) -> Arc<Notify> {
+        self.appended.clone()
+    }
+
+    /// Events appended after `after` (a feed position), in append order, with their positions.
+    pub fn feed(&self, after: i64, limit: usize) -> Result<Vec<(i64, Event)>, StoreError> {
+        let connection = self.lock();
+        let mut statement = connection
+            .prepare_cached("SELECT seq, record FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+            .map_err(backend("read the change feed"))?;
+        let rows = statement
+            .query_map(params![after, limit as i64], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))
+            .map_err(backend("read the change feed"))?;
+        let mut events = Vec::new();
+        for row in rows {
+            let (seq, record) = row.map_err(backend("read the change feed"))?;
+            events.push((seq, decode_event(&record)?));
+        }
+        Ok(events)
+    }
+
+    /// Where a feed consumer stopped (0 before its first event).
+    pub fn feed_position(&self, consumer: &str) -> Result<i64, StoreError> {
+        self.lock()
+            .query_row("SELECT seq FROM feed_position WHERE consumer = ?1", [consumer], |row| row.get(0))
+            .optional()
+            .map(|seq| seq.unwrap_or(0))
+            .map_err(backend("read the feed position"))
+    }
+
+    pub fn save_feed_position(&self, consumer: &str, seq: i64) -> Result<(), StoreError> {
+        self.lock()
+            .execute(
+                "INSERT INTO feed_position (consumer, seq) VALUES (?1, ?2)
+                 ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq",
+                params![consumer, seq],
+            )
+            .map_err(backend("save the feed position"))?;
+        Ok(())
+    }
+
+    /// The last position of the feed.
+    pub fn feed_head(&self) -> Result<i64, StoreError> {
+        self.lock()
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |row| row.get(0))
+            .map_err(backend("read the feed head"))
+    }
+}
+
+fn decode_event(record: &str) -> Result<Event, StoreError> {
+    let parsed: EventRecord = serde_json::from_str(record).map_err(corrupt(record.chars().take(80).collect()))?;
+    let key = parsed.event_key.clone();
+    Event::from_record(parsed).map_err(|source| StoreError::Corrupt { key, source })
+}
+
+fn decode_item(key: &str, item: &str) -> Result<TodoItem, StoreError> {
+    serde_json::from_str(item).map_err(corrupt(key.to_owned()))
+}
+
+fn is_unique_violation(error: &rusqlite::Error) -> bool {
+    matches!(
+        error,
+        rusqlite::Error::SqliteFailure(e, _) if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+    )
+}
+
+#[async_trait]
+impl EventLog for SqliteStore {
+    async fn load(&self, user: &UserId, todo: &TodoId) -> Result<Vec<Event>, StoreError> {
+        let connection = self.lock();
+        let mut statement = connection
+            .prepare_cached("SELECT record FROM events WHERE user_id = ?1 AND todo_id = ?2 ORDER BY version")
+            .map_err(backend("load a todo's events"))?;
+        let records = statement
+            .query_map(params![user.as_str(), todo.to_string()], |row| row.get::<_, String>(0))
+            .map_err(backend("load a todo's events"))?;
+        records.map(|r| decode_event(&r.map_err(backend("load a todo's events"))?)).collect()
+    }
+
+    async fn append(&self, events: &[Event]) -> Result<(), AppendError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        {
+            let mut connection = self.lock();
+            let transaction = connection.transaction().map_err(backend("begin an append"))?;
+            for event in events {
+                let record = event.to_record();
+                let json = serde_json::to_string(&record).map_err(|e| StoreError::backend("encode an event", e))?;
+                let inserted = transaction.execute(
+                    "INSERT INTO events (user_id, todo_id, version, occurred_at, record) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![record.user_id, record.todo_id, record.version as i64, record.occurred_at, json],
+                );
+                match inserted {
+                    Ok(_) => {}
+                    // Dropping the transaction rolls back what this append wrote so far.
+                    Err(e) if is_unique_violation(&e) => return Err(AppendError::Conflict),
+                    Err(e) => return Err(StoreError::backend("append an event", e).into()),
+                }
+            }
+            transaction.commit().map_err(backend("commit an append"))?;
+        }
+        self.appended.notify_waiters();
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl EventTimeline for SqliteStore {
+    async fn user_history(
+        &self,
+        user: &UserId,
+        limit: usize,
+        after: Option<HistoryCursor>,
+    ) -> Result<Page<Event, HistoryCursor>, StoreError> {
+        let (at, todo, version) = match &after {
+            Some(c) => (c.occurred_at.to_string(), c.todo_id.to_string(), c.version as i64),
+            None => (String::new(), String::new(), 0),
+        };
+        let connection = self.lock();
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT record FROM events WHERE user_id = ?1 AND (occurred_at, todo_id, version) > (?2, ?3, ?4)
+                 ORDER BY occurred_at, todo_id, version LIMIT ?5",
+            )
+            .map_err(backend("read a user's history"))?;
+        let records = statement
+            .query_map(params![user.as_str(), at, todo, version, limit as i64 + 1], |row| row.get::<_, String>(0))
+            .map_err(backend("read a user's history"))?;
+        let mut events =
+            records.map(|r| decode_event(&r.map_err(backend("read a user's history"))?)).collect::<Result<Vec<_>, _>>()?;
+        let more = events.len() > limit;
+        events.truncate(limit);
+        let next = more.then(|| events.last()).flatten().map(|e| HistoryCursor {
+            occurred_at: e.occurred_at,
+            todo_id: e.todo_id,
+            version: e.version,
+        });
+        Ok(Page { items: events, next })
+    }
+}
+
+#[async_trait]
+impl EventScan for SqliteStore {
+    async fn scan(
+        &self,
+        user: Option<&UserId>,
+        limit: usize,
+        after: Option<ScanCursor>,
+    ) -> Result<Page<Event, ScanCursor>, StoreError> {
+        let (after_user, after_todo, after_version) = match &after {
+            Some(c) => (c.user_id.to_string(), c.todo_id.to_string(), c.version as i64),
+            None => (String::new(), String::new(), 0),
+        };
+        let connection = self.lock();
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT record FROM events
+                 WHERE (?1 IS NULL OR user_id = ?1) AND (user_id, todo_id, version) > (?2, ?3, ?4)
+                 ORDER BY user_id, todo_id, version LIMIT ?5",
+            )
+            .map_err(backend("scan the events"))?;
+        let records = statement
+            .query_map(
+                params![user.map(UserId::as_str), after_user, after_todo, after_version, limit as i64 + 1],
+                |row| row.get::<_, String>(0),
+            )
+            .map_err(backend("scan the events"))?;
+        let mut events =
+            records.map(|r| decode_event(&r.map_err(backend("scan the events"))?)).collect::<Result<Vec<_>, _>>()?;
+        let more = events.len() > limit;
+        events.truncate(limit);
+        let next = more.then(|| events.last()).flatten().map(|e| ScanCursor {
+            user_id: e.user_id.clone(),
+            todo_id: e.todo_id,
+            version: e.version,
+        });
+        Ok(Page { items: events, next })
+    }
+}
+
+#[async_trait]
+impl ReadModel for SqliteStore {
+    async fn get(&self, user: &UserId, todo: &TodoId) -> Result<Option<TodoItem>, StoreError> {
+        Ok(self.state(user, todo).await?.live().cloned())
+    }
+
+    async fn list(
+        &self,
+        user: &UserId,
+        status: StatusFilter,
+        limit: usize,
+        after: Option<ListCursor>,
+    ) -> Result<Page<TodoItem, ListCursor>, StoreError> {
+        let completed: Option<bool> = match status {
+            StatusFilter::All => None,
+            StatusFilter::Active => Some(false),
+            StatusFilter::Completed => Some(true),
+        };
+        let after = after.map(|c| c.after.to_string()).unwrap_or_default();
+        let connection = self.lock();
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT todo_id, item FROM todos
+                 WHERE user_id = ?1 AND todo_id > ?2 AND deleted = 0 AND (?3 IS NULL OR completed = ?3)
+                 ORDER BY todo_id LIMIT ?4",
+            )
+            .map_err(backend("list todos"))?;
+        let rows = statement
+            .query_map(params![user.as_str(), after, completed, limit as i64 + 1], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            })
+            .map_err(backend("list todos"))?;
+        let mut items = Vec::new();
+        for row in rows {
+            let (key, item) = row.map_err(backend("list todos"))?;
+            items.push(decode_item(&key, &item)?);
+        }
+        let more = items.len() > limit;
+        items.truncate(limit);
+        let next = more.then(|| items.last()).flatten().map(|item| ListCursor { after: item.id });
+        Ok(Page { items, next })
+    }
+}
+
+#[async_trait]
+impl ProjectionStore for SqliteStore {
+    async fn state(&self, user: &UserId, todo: &TodoId) -> Result<Todo, StoreError> {
+        let key = todo.to_string();
+        let row: Option<(bool, String)> = self
+            .lock()
+            .prepare_cached("SELECT deleted, item FROM todos WHERE user_id = ?1 AND todo_id = ?2")
+            .and_then(|mut s| s.query_row(params![user.as_str(), key], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .map_err(backend("read a todo row"))?;
+        Ok(match row {
+            None => Todo::NotCreated,
+            Some((true, item)) => Todo::Deleted(decode_item(&key, &item)?),
+            Some((false, item)) => Todo::Live(decode_item(&key, &item)?),
+        })
+    }
+
+    async fn put(&self, user: &UserId, state: &Todo, guard: WriteGuard) -> Result<bool, StoreError> {
+        let Some(row) = Row::from_state(user, state) else { return Ok(false) };
+        let item = serde_json::to_string(&row.item).map_err(|e| StoreError::backend("encode a todo row", e))?;
+        let condition = match guard {
+            WriteGuard::NewerOnly => "todos.version < excluded.version",
+            WriteGuard::NotOlder => "todos.version <= excluded.version",
+        };
+        let sql = format!(
+            "INSERT INTO todos (user_id, todo_id, version, deleted, completed, item) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (user_id, todo_id) DO UPDATE SET
+                 version = excluded.version, deleted = excluded.deleted, completed = excluded.completed,
+                 item = excluded.item
+             WHERE {condition}"
+        );
+        let changed = self
+            .lock()
+            .prepare_cached(&sql)
+            .and_then(|mut s| {
+                s.execute(params![
+                    user.as_str(),
+                    row.item.id.to_string(),
+                    row.item.version as i64,
+                    row.deleted,
+                    row.item.completed,
+                    item
+                ])
+            })
+            .map_err(backend("write a todo row"))?;
+        Ok(changed > 0)
+    }
+
+    async fn remove(&self, user: &UserId, todo: &TodoId) -> Result<(), StoreError> {
+        self.lock()
+            .execute("DELETE FROM todos WHERE user_id = ?1 AND todo_id = ?2", params![user.as_str(), todo.to_string()])
+            .map_err(backend("remove a todo row"))?;
+        Ok(())
+    }
+
+    async fn scan_rows(
+        &self,
+        user: Option<&UserId>,
+        limit: usize,
+        after: Option<(UserId, TodoId)>,
+    ) -> Result<Page<Row, (UserId, TodoId)>, StoreError> {
+        let (after_user, after_todo) = match &after {
+            Some((u, t)) => (u.to_string(), t.to_string()),
+            None => (String::new(), String::new()),
+        };
+        let connection = self.lock();
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT user_id, todo_id, deleted, item FROM todos
+                 WHERE (?1 IS NULL OR user_id = ?1) AND (user_id, todo_id) > (?2, ?3)
+                 ORDER BY user_id, todo_id LIMIT ?4",
+            )
+            .map_err(backend("scan todo rows"))?;
+        let found = statement
+            .query_map(params![user.map(UserId::as_str), after_user, after_todo, limit as i64 + 1], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?, r.get::<_, String>(3)?))
+            })
+            .map_err(backend("scan todo rows"))?;
+        let mut rows = Vec::new();
+        for found in found {
+            let (user, key, deleted, item) = found.map_err(backend("scan todo rows"))?;
+            let user = UserId::parse(&user)
+                .map_err(|e| StoreError::CorruptRow { key: key.clone(), detail: e.to_string() })?;
+            rows.push(Row { user, item: decode_item(&key, &item)?, deleted });
+        }
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let next = more.then(|| rows.last()).flatten().map(Row::key);
+        Ok(Page { items: rows, next })
+    }
+}

@@ -1,0 +1,11 @@
+//! The local stack over HTTP: each test starts its own server on a free port with a temp data dir.
+
+mod helpers;
+
+mod binary;
+mod discovery;
+mod forged_tokens;
+mod gateway;
+mod sign_in;
+mod spa;
+mod storage;
