@@ -62,7 +62,11 @@ async fn dynamodb(endpoint: &str, edge: Edge) -> anyhow::Result<Services> {
     if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() && std::env::var_os("AWS_PROFILE").is_none() {
         // DynamoDB Local accepts any credentials; a real endpoint gets the SDK's usual chain.
         loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "local", "local", None, None, "todo-local",
+            "local",
+            "local",
+            None,
+            None,
+            "todo-local",
         ));
     }
     let config = loader.load().await;
@@ -86,7 +90,10 @@ async fn follow_stream(mut poller: StreamPoller, projector: Projector) {
             Ok(batch) => {
                 let response = projector.handle_batch(batch).await;
                 if !response.batch_item_failures.is_empty() {
-                    tracing::error!(failed = response.batch_item_failures.len(), "projector: records not applied; run `replay` to repair");
+                    tracing::error!(
+                        failed = response.batch_item_failures.len(),
+                        "projector: records not applied; run `replay` to repair"
+                    );
                 }
             }
             Err(error) => {

@@ -218,8 +218,9 @@ impl EventTimeline for SqliteStore {
         let records = statement
             .query_map(params![user.as_str(), at, todo, version, limit as i64 + 1], |row| row.get::<_, String>(0))
             .map_err(backend("read a user's history"))?;
-        let mut events =
-            records.map(|r| decode_event(&r.map_err(backend("read a user's history"))?)).collect::<Result<Vec<_>, _>>()?;
+        let mut events = records
+            .map(|r| decode_event(&r.map_err(backend("read a user's history"))?))
+            .collect::<Result<Vec<_>, _>>()?;
         let more = events.len() > limit;
         events.truncate(limit);
         let next = more.then(|| events.last()).flatten().map(|e| HistoryCursor {
@@ -394,8 +395,8 @@ impl ProjectionStore for SqliteStore {
         let mut rows = Vec::new();
         for found in found {
             let (user, key, deleted, item) = found.map_err(backend("scan todo rows"))?;
-            let user = UserId::parse(&user)
-                .map_err(|e| StoreError::CorruptRow { key: key.clone(), detail: e.to_string() })?;
+            let user =
+                UserId::parse(&user).map_err(|e| StoreError::CorruptRow { key: key.clone(), detail: e.to_string() })?;
             rows.push(Row { user, item: decode_item(&key, &item)?, deleted });
         }
         let more = rows.len() > limit;

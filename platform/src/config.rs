@@ -28,7 +28,8 @@ pub fn init_tracing() {
     if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
         builder.json().without_time().with_ansi(false).init();
     } else {
-        builder.with_writer(std::io::stderr).init();
+        use std::io::IsTerminal as _;
+        builder.with_ansi(std::io::stderr().is_terminal()).with_writer(std::io::stderr).init();
     }
 }
 
