@@ -109,10 +109,11 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
 fn html_response(status: StatusCode, body: String) -> Response {
     let mut response = (status, Html(body)).into_response();
     let headers = response.headers_mut();
-    // The page carries the authorize parameters: never cache it, never leak it in a Referer,
+    // The page carries the authorize parameters: never cache it, never leak it in a Referer to
+    // another site (same-origin keeps the form post's Origin header, which the post is checked by),
     // never let another site frame it.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
         header::CONTENT_SECURITY_POLICY,

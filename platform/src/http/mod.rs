@@ -82,13 +82,14 @@ impl ApiError {
 #[derive(Debug)]
 pub struct Reply {
     status: StatusCode,
-    body: Option<Vec<u8>>,
+    /// Text, never binary: API Gateway REST would pass a base64-encoded body through as is.
+    body: Option<String>,
     headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl Reply {
     pub fn json(status: StatusCode, value: &impl Serialize) -> Result<Self, ApiError> {
-        let body = serde_json::to_vec(value).map_err(ApiError::internal)?;
+        let body = serde_json::to_string(value).map_err(ApiError::internal)?;
         Ok(Self { status, body: Some(body), headers: Vec::new() })
     }
 
@@ -151,11 +152,11 @@ impl Edge {
                 }
                 let message = error.to_string();
                 let body = serde_json::json!({ "error": { "code": error.code(), "message": message } });
-                Reply { status: error.status(), body: Some(body.to_string().into_bytes()), headers: Vec::new() }
+                Reply { status: error.status(), body: Some(body.to_string()), headers: Vec::new() }
             }
         };
         let mut response = Response::new(match reply.body {
-            Some(bytes) => Body::Binary(bytes),
+            Some(text) => Body::Text(text),
             None => Body::Empty,
         });
         *response.status_mut() = reply.status;

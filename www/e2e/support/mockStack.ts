@@ -1,0 +1,183 @@
+/**
+ * A stand-in for the local stack, entirely inside the browser context's request routing: the built
+ * SPA from dist/, its /config.json, an OIDC provider (discovery, an authorize page shaped like the
+ * dev sign-in's, a token endpoint that checks PKCE) and the API (the in-memory FakeBackend). It lets
+ * the browser tests run before todo-local exists; `npm run e2e` runs the same tests on the real one.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { join, normalize, resolve } from 'node:path';
+import type { BrowserContext, Route } from '@playwright/test';
+import { FakeBackend } from '../../src/testing/fakeBackend';
+
+export const MOCK_ORIGIN = 'http://127.0.0.1:47999';
+const DIST = resolve(import.meta.dirname, '../../dist');
+const CLIENT_ID = 'todo-spa';
+
+interface CodeGrant {
+  email: string;
+  challenge: string;
+  redirectUri: string;
+}
+
+function base64url(input: string | Buffer): string {
+  return Buffer.from(input).toString('base64url');
+}
+
+function unsignedJwt(claims: Record<string, unknown>): string {
+  return `${base64url(JSON.stringify({ alg: 'RS256', kid: 'mock' }))}.${base64url(JSON.stringify(claims))}.bW9jaw`;
+}
+
+export function subjectOf(token: string): string | null {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { sub?: unknown };
+    return typeof claims.sub === 'string' ? claims.sub : null;
+  } catch {
+    return null;
+  }
+}
+
+const SIGN_IN_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in (mock)</title>
+<style>body{font-family:system-ui;max-width:22rem;margin:10vh auto;padding:0 1rem}label,input,button{display:block;width:100%;margin:.4rem 0}input,button{padding:.5rem;font:inherit}</style>
+</head><body><main><h1>Sign in (mock provider)</h1>
+<form id="form"><label for="email">Email</label><input id="email" type="email" autocomplete="username">
+<label for="password">Password</label><input id="password" type="password" autocomplete="current-password">
+<button type="submit">Sign in</button><button type="submit">Create account</button></form></main>
+<script>
+const params = new URLSearchParams(location.search);
+document.getElementById('form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const grant = { email: document.getElementById('email').value, challenge: params.get('code_challenge'), redirectUri: params.get('redirect_uri') };
+  const target = new URL(params.get('redirect_uri'));
+  target.searchParams.set('code', btoa(JSON.stringify(grant)));
+  target.searchParams.set('state', params.get('state'));
+  location.assign(target.toString());
+});
+</script></body></html>`;
+
+export class MockStack {
+  readonly url = MOCK_ORIGIN;
+  readonly backend = new FakeBackend({ baseUrl: `${MOCK_ORIGIN}/api`, userFromToken: subjectOf });
+  /** Authorize requests seen, to check what the SPA asked for. */
+  readonly authorizeRequests: URL[] = [];
+
+  async install(context: BrowserContext): Promise<void> {
+    await context.route(`${MOCK_ORIGIN}/**`, (route) => this.handle(route));
+  }
+
+  private async handle(route: Route): Promise<void> {
+    const request = route.request();
+    const url = new URL(request.url());
+    const path = url.pathname;
+
+    if (path === '/config.json') {
+      return route.fulfill({
+        json: {
+          apiBaseUrl: `${MOCK_ORIGIN}/api`,
+          authority: `${MOCK_ORIGIN}/auth`,
+          clientId: CLIENT_ID,
+          redirectUri: `${MOCK_ORIGIN}/`,
+          postLogoutRedirectUri: `${MOCK_ORIGIN}/`,
+          scope: 'openid email profile',
+          logoutUrl: null,
+        },
+      });
+    }
+    if (path.startsWith('/api/')) return this.api(route);
+    if (path === '/auth/.well-known/openid-configuration') {
+      return route.fulfill({
+        json: {
+          issuer: `${MOCK_ORIGIN}/auth`,
+          authorization_endpoint: `${MOCK_ORIGIN}/auth/authorize`,
+          token_endpoint: `${MOCK_ORIGIN}/auth/token`,
+          end_session_endpoint: `${MOCK_ORIGIN}/auth/logout`,
+          jwks_uri: `${MOCK_ORIGIN}/auth/.well-known/jwks.json`,
+          response_types_supported: ['code'],
+          grant_types_supported: ['authorization_code', 'refresh_token'],
+          code_challenge_methods_supported: ['S256'],
+          id_token_signing_alg_values_supported: ['RS256'],
+          subject_types_supported: ['public'],
+        },
+      });
+    }
+    if (path === '/auth/authorize') {
+      this.authorizeRequests.push(url);
+      return route.fulfill({ contentType: 'text/html', body: SIGN_IN_PAGE });
+    }
+    if (path === '/auth/token' && request.method() === 'POST') return this.token(route);
+    if (path === '/auth/logout') {
+      return route.fulfill({ status: 302, headers: { Location: url.searchParams.get('post_logout_redirect_uri') ?? '/' } });
+    }
+    return this.staticFile(route, path);
+  }
+
+  private async api(route: Route): Promise<void> {
+    const request = route.request();
+    const sent = await request.allHeaders();
+    const forwarded = Object.fromEntries(
+      Object.entries(sent).filter(([name]) => ['authorization', 'content-type', 'if-match', 'accept'].includes(name)),
+    );
+    const response = await this.backend.fetch(request.url(), {
+      method: request.method(),
+      headers: forwarded,
+      body: request.postData() ?? undefined,
+    });
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, key) => {
+      headers[key] = value;
+    });
+    return route.fulfill({ status: response.status, headers, body: await response.text() });
+  }
+
+  private async token(route: Route): Promise<void> {
+    const form = new URLSearchParams(route.request().postData() ?? '');
+    const fail = (error: string) => route.fulfill({ status: 400, json: { error } });
+    let email: string;
+    if (form.get('grant_type') === 'authorization_code') {
+      let grant: CodeGrant;
+      try {
+        grant = JSON.parse(Buffer.from(form.get('code') ?? '', 'base64').toString()) as CodeGrant;
+      } catch {
+        return fail('invalid_grant');
+      }
+      const verifier = form.get('code_verifier') ?? '';
+      if (createHash('sha256').update(verifier).digest('base64url') !== grant.challenge) return fail('invalid_grant: PKCE');
+      if (form.get('redirect_uri') !== grant.redirectUri || form.get('client_id') !== CLIENT_ID) return fail('invalid_request');
+      email = grant.email;
+    } else if (form.get('grant_type') === 'refresh_token') {
+      email = Buffer.from((form.get('refresh_token') ?? '').replace(/^refresh-/, ''), 'base64url').toString();
+    } else {
+      return fail('unsupported_grant_type');
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const claims = {
+      iss: `${MOCK_ORIGIN}/auth`,
+      aud: CLIENT_ID,
+      sub: `sub-${email}`,
+      email,
+      'cognito:username': email,
+      token_use: 'id',
+      iat: now,
+      auth_time: now,
+      exp: now + 3600,
+    };
+    return route.fulfill({
+      json: {
+        id_token: unsignedJwt(claims),
+        access_token: unsignedJwt({ ...claims, token_use: 'access', aud: undefined, client_id: CLIENT_ID }),
+        refresh_token: `refresh-${base64url(email)}`,
+        token_type: 'Bearer',
+        expires_in: 3600,
+      },
+    });
+  }
+
+  private async staticFile(route: Route, path: string): Promise<void> {
+    const file = normalize(join(DIST, decodeURIComponent(path)));
+    if (file.startsWith(DIST) && existsSync(file) && statSync(file).isFile()) return route.fulfill({ path: file });
+    // Like the local stack: unknown paths get the SPA, which routes them itself.
+    return route.fulfill({ path: join(DIST, 'index.html'), contentType: 'text/html' });
+  }
+}

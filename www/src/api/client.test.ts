@@ -1,0 +1,189 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ApiClient, ApiError, NetworkError, versionFromEtag } from './client';
+import type { Todo } from './types';
+
+const TODO: Todo = {
+  id: '0190a5c2-0000-7000-8000-000000000001',
+  title: 'Buy milk',
+  completed: false,
+  createdAt: '2025-11-25T10:00:00Z',
+  updatedAt: '2025-11-25T10:00:00Z',
+  version: 3,
+};
+
+function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(body === undefined ? null : JSON.stringify(body), {
+    status,
+    headers: { 'Content-Type': 'application/json', ...headers },
+  });
+}
+
+function clientWith(responses: Response[] | ((url: string, init: RequestInit) => Response), options: { token?: string | null } = {}) {
+  const calls: { url: string; init: RequestInit }[] = [];
+  const queue = Array.isArray(responses) ? [...responses] : undefined;
+  const fetchMock = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = String(input);
+    calls.push({ url, init: init ?? {} });
+    if (queue) {
+      const next = queue.shift();
+      if (!next) throw new Error(`unexpected request ${url}`);
+      return next;
+    }
+    return (responses as (url: string, init: RequestInit) => Response)(url, init ?? {});
+  });
+  const onUnauthorized = vi.fn();
+  const client = new ApiClient({
+    baseUrl: 'https://api.example.com/Prod/',
+    getIdToken: async () => (options.token === undefined ? 'the-id-token' : options.token),
+    onUnauthorized,
+    fetch: fetchMock as unknown as typeof fetch,
+  });
+  const headersOf = (i: number) => new Headers(calls[i].init.headers);
+  return { client, calls, headersOf, onUnauthorized, fetchMock };
+}
+
+describe('ApiClient', () => {
+  it('sends the ID token as a bearer token on every call', async () => {
+    const { client, headersOf } = clientWith([jsonResponse(200, { items: [] }), jsonResponse(200, { events: [] })]);
+    await client.listTodos();
+    await client.getHistory();
+    expect(headersOf(0).get('Authorization')).toBe('Bearer the-id-token');
+    expect(headersOf(1).get('Authorization')).toBe('Bearer the-id-token');
+  });
+
+  it('creates with a JSON body carrying the client-chosen id, and no empty notes', async () => {
+    const { client, calls, headersOf } = clientWith([jsonResponse(201, TODO)]);
+    const created = await client.createTodo({ id: TODO.id, title: 'Buy milk', notes: '' });
+    expect(created).toEqual(TODO);
+    expect(calls[0].url).toBe('https://api.example.com/Prod/item');
+    expect(calls[0].init.method).toBe('POST');
+    expect(headersOf(0).get('Content-Type')).toBe('application/json');
+    expect(JSON.parse(calls[0].init.body as string)).toEqual({ id: TODO.id, title: 'Buy milk' });
+  });
+
+  it('makes PUT, done and DELETE conditional with If-Match: "<version>"', async () => {
+    const { client, calls, headersOf } = clientWith([
+      jsonResponse(200, { ...TODO, title: 'Buy oat milk', version: 4 }),
+      jsonResponse(200, { ...TODO, completed: true, version: 5 }),
+      new Response(null, { status: 204 }),
+    ]);
+    await client.updateTodo(TODO.id, { title: 'Buy oat milk', completed: false }, 3);
+    await client.completeTodo(TODO.id, 4);
+    await expect(client.deleteTodo(TODO.id, 5)).resolves.toBeUndefined();
+
+    expect(calls.map((c) => `${c.init.method} ${c.url}`)).toEqual([
+      `PUT https://api.example.com/Prod/item/${TODO.id}`,
+      `POST https://api.example.com/Prod/item/${TODO.id}/done`,
+      `DELETE https://api.example.com/Prod/item/${TODO.id}`,
+    ]);
+    expect(headersOf(0).get('If-Match')).toBe('"3"');
+    expect(headersOf(1).get('If-Match')).toBe('"4"');
+    expect(headersOf(2).get('If-Match')).toBe('"5"');
+    expect(JSON.parse(calls[0].init.body as string)).toEqual({ title: 'Buy oat milk', completed: false });
+    expect(calls[1].init.body).toBeUndefined();
+  });
+
+  it('takes the version from the ETag of GET /item/{id}', async () => {
+    const { client } = clientWith([jsonResponse(200, { ...TODO, version: 3 }, { ETag: '"7"' })]);
+    expect((await client.getTodo(TODO.id)).version).toBe(7);
+  });
+
+  it('encodes the status filter, limit and cursor as query parameters', async () => {
+    const { client, calls } = clientWith([jsonResponse(200, { items: [TODO], nextCursor: 'abc/=' })]);
+    const page = await client.listTodos({ status: 'active', limit: 20, cursor: 'xyz+/=' });
+    expect(calls[0].url).toBe('https://api.example.com/Prod/item?status=active&limit=20&cursor=xyz%2B%2F%3D');
+    expect(page).toEqual({ items: [TODO], nextCursor: 'abc/=' });
+  });
+
+  it('follows nextCursor until the last page', async () => {
+    const second = { ...TODO, id: '0190a5c2-0000-7000-8000-000000000002' };
+    const third = { ...TODO, id: '0190a5c2-0000-7000-8000-000000000003' };
+    const { client, calls } = clientWith([
+      jsonResponse(200, { items: [TODO], nextCursor: 'c1' }),
+      jsonResponse(200, { items: [second], nextCursor: 'c2' }),
+      jsonResponse(200, { items: [third] }),
+    ]);
+    const all = await client.listAllTodos({ status: 'all' });
+    expect(all.map((t) => t.id)).toEqual([TODO.id, second.id, third.id]);
+    expect(calls.map((c) => new URL(c.url).searchParams.get('cursor'))).toEqual([null, 'c1', 'c2']);
+  });
+
+  it('stops when a server repeats a cursor instead of looping forever', async () => {
+    const { client, fetchMock } = clientWith(() => jsonResponse(200, { items: [TODO], nextCursor: 'same' }));
+    const all = await client.listAllTodos();
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+    expect(all).toHaveLength(2);
+  });
+
+  it('turns an error body into an ApiError with code, message, status and request id', async () => {
+    const { client } = clientWith([
+      jsonResponse(412, { error: { code: 'version_mismatch', message: 'The item is at version 4.' } }, { 'x-request-id': 'r-1' }),
+    ]);
+    const error = await client.updateTodo(TODO.id, { title: 'x' }, 3).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ status: 412, code: 'version_mismatch', message: 'The item is at version 4.', requestId: 'r-1' });
+    expect((error as ApiError).isConflict).toBe(true);
+  });
+
+  it('keeps a readable message when the error body is not JSON', async () => {
+    const { client } = clientWith([new Response('<html>Bad gateway</html>', { status: 502 })]);
+    const error = (await client.listTodos().catch((e: unknown) => e)) as ApiError;
+    expect(error).toMatchObject({ status: 502, code: 'http_502' });
+    expect(error.isServerFault).toBe(true);
+    expect(error.message).toMatch(/502/);
+  });
+
+  it("reads API Gateway's own {message} bodies", async () => {
+    const { client } = clientWith([jsonResponse(403, { message: 'Forbidden' })]);
+    await expect(client.listTodos()).rejects.toMatchObject({ status: 403, message: 'Forbidden' });
+  });
+
+  it('reports a 401 to onUnauthorized, then throws it', async () => {
+    const { client, onUnauthorized } = clientWith([jsonResponse(401, { error: { code: 'unauthorized', message: 'Token expired.' } })]);
+    await expect(client.listTodos()).rejects.toMatchObject({ status: 401 });
+    expect(onUnauthorized).toHaveBeenCalledTimes(1);
+  });
+
+  it('does not call the API without a token, and treats that as a 401', async () => {
+    const { client, onUnauthorized, fetchMock } = clientWith([], { token: null });
+    await expect(client.listTodos()).rejects.toMatchObject({ status: 401, code: 'not_signed_in' });
+    expect(fetchMock).not.toHaveBeenCalled();
+    expect(onUnauthorized).toHaveBeenCalledTimes(1);
+  });
+
+  it('turns a failed fetch into a NetworkError', async () => {
+    const { client } = clientWith(() => {
+      throw new TypeError('Failed to fetch');
+    });
+    await expect(client.getItemHistory(TODO.id)).rejects.toBeInstanceOf(NetworkError);
+  });
+
+  it('reads item and user history', async () => {
+    const event = {
+      eventId: 'e1',
+      todoId: TODO.id,
+      version: 1,
+      type: 'TodoCreated',
+      schemaVersion: 1,
+      occurredAt: '2025-11-25T10:00:00Z',
+      data: { title: 'Buy milk' },
+    };
+    const { client, calls } = clientWith([jsonResponse(200, { events: [event] }), jsonResponse(200, { events: [event], nextCursor: 'n' })]);
+    expect(await client.getItemHistory(TODO.id)).toEqual([event]);
+    expect(await client.getHistory({ limit: 10, cursor: 'c' })).toEqual({ events: [event], nextCursor: 'n' });
+    expect(calls[0].url).toBe(`https://api.example.com/Prod/item/${TODO.id}/history`);
+    expect(calls[1].url).toBe('https://api.example.com/Prod/history?limit=10&cursor=c');
+  });
+});
+
+describe('versionFromEtag', () => {
+  it.each([
+    ['"7"', 7],
+    ['W/"12"', 12],
+    ['7', 7],
+    [null, undefined],
+    ['"abc"', undefined],
+  ])('%s -> %s', (etag, version) => {
+    expect(versionFromEtag(etag)).toBe(version);
+  });
+});

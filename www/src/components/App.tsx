@@ -1,0 +1,179 @@
+import { useMemo, useState } from 'react';
+import { AuthProvider, hasAuthParams, useAuth } from 'react-oidc-context';
+import type { User, UserManager } from 'oidc-client-ts';
+import { ApiClient, type TodoApi } from '../api/client';
+import { currentPath, idTokenSource, safeReturnPath, signOut } from '../auth/oidc';
+import type { RuntimeConfig } from '../config';
+import { describeError } from '../lib/errors';
+import { Link, navigate, useRoute, type Route } from '../lib/router';
+import { AlertRegion, AlertsProvider, useAlerts } from './Alerts';
+import { ApiContext } from './ApiContext';
+import { ItemHistoryPage } from './ItemHistoryPage';
+import { Landing } from './Landing';
+import { usePageTitle } from './PageTitle';
+import { TodoPage } from './TodoPage';
+import { UserHistoryPage } from './UserHistoryPage';
+
+interface AppProps {
+  config: RuntimeConfig;
+  userManager: UserManager;
+  /** How long the "session expired" message shows before the sign-in page opens. */
+  signinDelayMs?: number;
+}
+
+/** Back from the sign-in page: drop ?code=&state= and return to the page the user was on. */
+function onSigninCallback(user: User | undefined): void {
+  navigate(safeReturnPath(user?.state), { replace: true });
+}
+
+export function App({ config, userManager, signinDelayMs = 1500 }: AppProps) {
+  return (
+    <AuthProvider userManager={userManager} onSigninCallback={onSigninCallback}>
+      <AlertsProvider>
+        <AuthGate config={config} userManager={userManager} signinDelayMs={signinDelayMs} />
+      </AlertsProvider>
+    </AuthProvider>
+  );
+}
+
+function AuthGate({ config, userManager, signinDelayMs }: Required<AppProps>) {
+  const auth = useAuth();
+  if (auth.isLoading) {
+    return (
+      <p className="splash" role="status">
+        {hasAuthParams() ? 'Signing you in…' : 'Loading…'}
+      </p>
+    );
+  }
+  if (!auth.isAuthenticated) return <Landing />;
+  return <SignedInApp config={config} userManager={userManager} signinDelayMs={signinDelayMs} />;
+}
+
+/**
+ * The API client for this session. A 401 means the token is gone or refused: say so, then go to
+ * the sign-in page (once, however many calls fail) and come back to the same page afterwards.
+ */
+export function createSessionApi(
+  config: RuntimeConfig,
+  userManager: UserManager,
+  showAlert: (message: string) => void,
+  signinDelayMs: number,
+): TodoApi {
+  let redirecting = false;
+  return new ApiClient({
+    baseUrl: config.apiBaseUrl,
+    getIdToken: idTokenSource(userManager),
+    onUnauthorized: () => {
+      if (redirecting) return;
+      redirecting = true;
+      showAlert('Your session has expired or is no longer valid. Taking you to the sign-in page…');
+      window.setTimeout(() => {
+        userManager.signinRedirect({ state: { returnTo: currentPath() } }).catch((error: unknown) => {
+          redirecting = false;
+          showAlert(describeError(error, 'Opening the sign-in page'));
+        });
+      }, signinDelayMs);
+    },
+  });
+}
+
+function SignedInApp({ config, userManager, signinDelayMs }: Required<AppProps>) {
+  const { showAlert } = useAlerts();
+
+  const api: TodoApi = useMemo(
+    () => createSessionApi(config, userManager, showAlert, signinDelayMs),
+    [config, userManager, showAlert, signinDelayMs],
+  );
+
+  return (
+    <ApiContext.Provider value={api}>
+      <Shell config={config} userManager={userManager} />
+    </ApiContext.Provider>
+  );
+}
+
+function Shell({ config, userManager }: { config: RuntimeConfig; userManager: UserManager }) {
+  const auth = useAuth();
+  const route = useRoute();
+  const { showAlert } = useAlerts();
+  const [signingOut, setSigningOut] = useState(false);
+  const profile = auth.user?.profile;
+  const who = profile?.email ?? profile?.preferred_username ?? (profile?.['cognito:username'] as string | undefined);
+
+  const onSignOut = () => {
+    setSigningOut(true);
+    signOut(userManager, config).catch((error: unknown) => {
+      setSigningOut(false);
+      showAlert(describeError(error, 'Signing out'));
+    });
+  };
+
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="app-header">
+        <div className="header-inner">
+          <Link to="/" className="brand" aria-label="To Do, your to-dos">
+            <span className="brand-mark" aria-hidden="true">
+              ✓
+            </span>
+            <span className="brand-text">To Do</span>
+          </Link>
+          <nav className="nav" aria-label="Main">
+            <Link to="/" aria-current={route.name === 'todos' ? 'page' : undefined}>
+              To-dos
+            </Link>
+            <Link to="/history" aria-current={route.name === 'history' ? 'page' : undefined}>
+              History
+            </Link>
+          </nav>
+          <div className="account">
+            {who && (
+              <span className="account-name" title={who}>
+                {who}
+              </span>
+            )}
+            <button type="button" className="button button-small" onClick={onSignOut} disabled={signingOut}>
+              {signingOut ? 'Signing out…' : 'Sign out'}
+            </button>
+          </div>
+        </div>
+      </header>
+      <div className="alerts-container">
+        <AlertRegion />
+      </div>
+      <main id="main" className="main" tabIndex={-1}>
+        <Page route={route} />
+      </main>
+    </>
+  );
+}
+
+function Page({ route }: { route: Route }) {
+  switch (route.name) {
+    case 'todos':
+      return <TodoPage />;
+    case 'history':
+      return <UserHistoryPage />;
+    case 'itemHistory':
+      return <ItemHistoryPage key={route.id} id={route.id} />;
+    default:
+      return <NotFound />;
+  }
+}
+
+function NotFound() {
+  const headingRef = usePageTitle('Page not found');
+  return (
+    <section className="page">
+      <h1 ref={headingRef} tabIndex={-1}>
+        Page not found
+      </h1>
+      <p>
+        There is nothing at this address. <Link to="/">Go to your to-dos</Link>.
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ConfigError, loadConfig, parseConfig } from './config';
+
+const LOCAL = {
+  apiBaseUrl: 'http://127.0.0.1:8080/api',
+  authority: 'http://127.0.0.1:8080/auth',
+  clientId: 'todo-spa',
+  redirectUri: 'http://127.0.0.1:8080/',
+  postLogoutRedirectUri: 'http://127.0.0.1:8080/',
+  scope: 'openid email profile',
+  logoutUrl: null,
+};
+
+describe('parseConfig', () => {
+  it('accepts the local stack config', () => {
+    expect(parseConfig(LOCAL)).toEqual(LOCAL);
+  });
+
+  it('accepts a Cognito config with a logoutUrl, and defaults the scope', () => {
+    const { scope: _scope, ...rest } = LOCAL;
+    const config = parseConfig({ ...rest, logoutUrl: 'https://x.auth.eu-west-1.amazoncognito.com/logout' });
+    expect(config.logoutUrl).toBe('https://x.auth.eu-west-1.amazoncognito.com/logout');
+    expect(config.scope).toBe('openid email profile');
+  });
+
+  it('names what is missing', () => {
+    expect(() => parseConfig({ ...LOCAL, clientId: '', authority: undefined })).toThrow(/authority, clientId/);
+    expect(() => parseConfig([])).toThrow(ConfigError);
+  });
+});
+
+describe('loadConfig', () => {
+  it('fetches /config.json without caching', async () => {
+    const fetchMock = vi.fn(async () => new Response(JSON.stringify(LOCAL), { status: 200 }));
+    await expect(loadConfig(fetchMock)).resolves.toEqual(LOCAL);
+    expect(fetchMock).toHaveBeenCalledWith('/config.json', expect.objectContaining({ cache: 'no-store' }));
+  });
+
+  it('explains a missing or broken file', async () => {
+    await expect(loadConfig(async () => new Response('nope', { status: 404 }))).rejects.toThrow(/HTTP 404/);
+    await expect(loadConfig(async () => new Response('{', { status: 200 }))).rejects.toThrow(/not valid JSON/);
+  });
+});
