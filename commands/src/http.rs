@@ -4,7 +4,7 @@ use events_schema::{Changes, Command, Context, DomainError, Notes, Title, Todo, 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use todo_platform::http::{ApiError, Caller, Reply, if_match, json_body, request_id, todo_id_param};
+use todo_platform::http::{ApiError, Caller, Reply, if_match, json_body, public_path, request_id, todo_id_param};
 
 use crate::{CommandError, CommandService, execute};
 
@@ -91,7 +91,11 @@ async fn create(service: &CommandService, request: &Request) -> Result<Reply, Ap
         None => TodoId::from_uuid(uuid::Uuid::now_v7()),
     };
     let item = live(run(service, &caller, id, Command::Create { title, notes }, Context::default()).await?)?;
-    Ok(Reply::json(StatusCode::CREATED, &item)?.with_etag(item.version).with_location(&format!("/item/{}", item.id)))
+    Ok(Reply::json(StatusCode::CREATED, &item)?.with_etag(item.version).with_location(&format!(
+        "{}/{}",
+        public_path(request),
+        item.id
+    )))
 }
 
 pub async fn update_todo(service: &CommandService, request: Request) -> Response<Body> {

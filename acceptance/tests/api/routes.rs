@@ -14,7 +14,11 @@ async fn a_todo_lives_through_every_route() {
     assert_eq!(answer.status, 201, "{}", answer.body);
     assert_edge_headers(&answer);
     let id = answer.body["id"].as_str().expect("id").to_owned();
-    assert_eq!(answer.header("location"), Some(format!("/item/{id}").as_str()));
+    assert_eq!(
+        answer.header("location"),
+        Some(format!("/prod/item/{id}").as_str()),
+        "under the stage the client called"
+    );
     assert_eq!(answer.header("etag"), Some("\"1\""));
     assert_eq!(answer.body["title"], "Buy milk", "titles are trimmed");
     assert_eq!(answer.body["notes"], "semi-skimmed");

@@ -71,7 +71,9 @@ impl ProxyRequest<'_> {
                 "requestId": self.request_id.to_string(),
                 "requestTime": self.received_at.format("%d/%b/%Y:%H:%M:%S +0000").to_string(),
                 "requestTimeEpoch": self.received_at.timestamp_millis(),
-                "path": format!("/{STAGE}{}", self.path),
+                // What the client called: the API is mounted at /api, as a custom domain's base
+                // path mapping would put it (then API Gateway gives the public path here, not /stage).
+                "path": format!("/api{}", self.path),
                 "protocol": "HTTP/1.1",
                 "stage": STAGE,
                 "domainName": host,

@@ -207,6 +207,15 @@ pub fn request_id(request: &Request) -> String {
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
+/// The path the client called, as it sees it: on AWS `requestContext.path` includes the stage
+/// (`/prod/item`), which the route alone (`/item`) does not.
+pub fn public_path(request: &Request) -> String {
+    api_gateway_context(request)
+        .and_then(|c| c.path.clone())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| request.uri().path().to_owned())
+}
+
 impl Caller {
     /// The caller, from `requestContext.authorizer.claims` only: never from the path, query or body.
     /// No claims, or no `sub`, is a 401.
