@@ -218,17 +218,10 @@ impl EventTimeline for SqliteStore {
         let records = statement
             .query_map(params![user.as_str(), at, todo, version, limit as i64 + 1], |row| row.get::<_, String>(0))
             .map_err(backend("read a user's history"))?;
-        let mut events = records
+        let events = records
             .map(|r| decode_event(&r.map_err(backend("read a user's history"))?))
             .collect::<Result<Vec<_>, _>>()?;
-        let more = events.len() > limit;
-        events.truncate(limit);
-        let next = more.then(|| events.last()).flatten().map(|e| HistoryCursor {
-            occurred_at: e.occurred_at,
-            todo_id: e.todo_id,
-            version: e.version,
-        });
-        Ok(Page { items: events, next })
+        Ok(Page::from_overfetch(events, limit, HistoryCursor::after))
     }
 }
 
@@ -258,16 +251,9 @@ impl EventScan for SqliteStore {
                 |row| row.get::<_, String>(0),
             )
             .map_err(backend("scan the events"))?;
-        let mut events =
+        let events =
             records.map(|r| decode_event(&r.map_err(backend("scan the events"))?)).collect::<Result<Vec<_>, _>>()?;
-        let more = events.len() > limit;
-        events.truncate(limit);
-        let next = more.then(|| events.last()).flatten().map(|e| ScanCursor {
-            user_id: e.user_id.clone(),
-            todo_id: e.todo_id,
-            version: e.version,
-        });
-        Ok(Page { items: events, next })
+        Ok(Page::from_overfetch(events, limit, ScanCursor::after))
     }
 }
 
@@ -308,10 +294,7 @@ impl ReadModel for SqliteStore {
             let (key, item) = row.map_err(backend("list todos"))?;
             items.push(decode_item(&key, &item)?);
         }
-        let more = items.len() > limit;
-        items.truncate(limit);
-        let next = more.then(|| items.last()).flatten().map(|item| ListCursor { after: item.id });
-        Ok(Page { items, next })
+        Ok(Page::from_overfetch(items, limit, |item| ListCursor { after: item.id }))
     }
 }
 
@@ -399,9 +382,6 @@ impl ProjectionStore for SqliteStore {
                 UserId::parse(&user).map_err(|e| StoreError::CorruptRow { key: key.clone(), detail: e.to_string() })?;
             rows.push(Row { user, item: decode_item(&key, &item)?, deleted });
         }
-        let more = rows.len() > limit;
-        rows.truncate(limit);
-        let next = more.then(|| rows.last()).flatten().map(Row::key);
-        Ok(Page { items: rows, next })
+        Ok(Page::from_overfetch(rows, limit, Row::key))
     }
 }

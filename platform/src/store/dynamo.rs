@@ -231,14 +231,7 @@ impl EventTimeline for DynamoStore {
             .await
             .map_err(|e| StoreError::backend("Query EventsTable UserTimeline", e))?;
         let items = page.items.unwrap_or_default().into_iter().map(decode_event).collect::<Result<Vec<_>, _>>()?;
-        let next = match page.last_evaluated_key {
-            Some(_) => items.last().map(|e| HistoryCursor {
-                occurred_at: e.occurred_at,
-                todo_id: e.todo_id,
-                version: e.version,
-            }),
-            None => None,
-        };
+        let next = page.last_evaluated_key.and_then(|_| items.last().map(HistoryCursor::after));
         Ok(Page { items, next })
     }
 }
@@ -257,12 +250,29 @@ impl EventScan for DynamoStore {
                 ("eventKey".to_owned(), s(event_key(&c.todo_id, c.version))),
             ])
         });
+        let (items, last) = self.read_all_or_one_user(&self.events_table, user, limit, start).await?;
+        let items = items.into_iter().map(decode_event).collect::<Result<Vec<_>, _>>()?;
+        let next = last.and_then(|_| items.last().map(ScanCursor::after));
+        Ok(Page { items, next })
+    }
+}
+
+impl DynamoStore {
+    /// One page of a whole table (a Scan, for replay), or of one user's partition (a Query): items
+    /// and where the next page starts.
+    async fn read_all_or_one_user(
+        &self,
+        table: &str,
+        user: Option<&UserId>,
+        limit: usize,
+        start: Option<Item>,
+    ) -> Result<(Vec<Item>, Option<Item>), StoreError> {
         let (items, last) = match user {
             Some(user) => {
                 let page = self
                     .client
                     .query()
-                    .table_name(&self.events_table)
+                    .table_name(table)
                     .consistent_read(true)
                     .key_condition_expression("userId = :user")
                     .expression_attribute_values(":user", s(user.as_str()))
@@ -270,31 +280,24 @@ impl EventScan for DynamoStore {
                     .set_exclusive_start_key(start)
                     .send()
                     .await
-                    .map_err(|e| StoreError::backend("Query EventsTable (one user)", e))?;
+                    .map_err(|e| StoreError::backend("Query (one user's partition)", e))?;
                 (page.items, page.last_evaluated_key)
             }
             None => {
                 let page = self
                     .client
                     .scan()
-                    .table_name(&self.events_table)
+                    .table_name(table)
                     .consistent_read(true)
                     .limit(clamp_limit(limit))
                     .set_exclusive_start_key(start)
                     .send()
                     .await
-                    .map_err(|e| StoreError::backend("Scan EventsTable", e))?;
+                    .map_err(|e| StoreError::backend("Scan", e))?;
                 (page.items, page.last_evaluated_key)
             }
         };
-        let items = items.unwrap_or_default().into_iter().map(decode_event).collect::<Result<Vec<_>, _>>()?;
-        let next = match last {
-            Some(_) => {
-                items.last().map(|e| ScanCursor { user_id: e.user_id.clone(), todo_id: e.todo_id, version: e.version })
-            }
-            None => None,
-        };
-        Ok(Page { items, next })
+        Ok((items.unwrap_or_default(), last))
     }
 }
 
@@ -426,41 +429,9 @@ impl ProjectionStore for DynamoStore {
         after: Option<(UserId, TodoId)>,
     ) -> Result<Page<Row, (UserId, TodoId)>, StoreError> {
         let start = after.map(|(u, t)| row_key(&u, &t));
-        let (items, last) = match user {
-            Some(user) => {
-                let page = self
-                    .client
-                    .query()
-                    .table_name(&self.todo_table)
-                    .consistent_read(true)
-                    .key_condition_expression("userId = :user")
-                    .expression_attribute_values(":user", s(user.as_str()))
-                    .limit(clamp_limit(limit))
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await
-                    .map_err(|e| StoreError::backend("Query TodoTable (rows)", e))?;
-                (page.items, page.last_evaluated_key)
-            }
-            None => {
-                let page = self
-                    .client
-                    .scan()
-                    .table_name(&self.todo_table)
-                    .consistent_read(true)
-                    .limit(clamp_limit(limit))
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await
-                    .map_err(|e| StoreError::backend("Scan TodoTable", e))?;
-                (page.items, page.last_evaluated_key)
-            }
-        };
-        let rows = items.unwrap_or_default().into_iter().map(decode_row).collect::<Result<Vec<_>, _>>()?;
-        let next = match last {
-            Some(_) => rows.last().map(Row::key),
-            None => None,
-        };
+        let (items, last) = self.read_all_or_one_user(&self.todo_table, user, limit, start).await?;
+        let rows = items.into_iter().map(decode_row).collect::<Result<Vec<_>, _>>()?;
+        let next = last.and_then(|_| rows.last().map(Row::key));
         Ok(Page { items: rows, next })
     }
 }

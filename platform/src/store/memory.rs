@@ -31,13 +31,6 @@ impl MemoryStore {
     }
 }
 
-fn page<T, C>(mut items: Vec<T>, limit: usize, cursor: impl Fn(&T) -> C) -> Page<T, C> {
-    let more = items.len() > limit;
-    items.truncate(limit);
-    let next = if more { items.last().map(cursor) } else { None };
-    Page { items, next }
-}
-
 #[async_trait]
 impl EventLog for MemoryStore {
     async fn load(&self, user: &UserId, todo: &TodoId) -> Result<Vec<Event>, StoreError> {
@@ -74,7 +67,7 @@ impl EventTimeline for MemoryStore {
             let after = (after.occurred_at, after.todo_id, after.version);
             mine.retain(|e| order(e) > after);
         }
-        Ok(page(mine, limit, |e| HistoryCursor { occurred_at: e.occurred_at, todo_id: e.todo_id, version: e.version }))
+        Ok(Page::from_overfetch(mine, limit, HistoryCursor::after))
     }
 }
 
@@ -95,7 +88,7 @@ impl EventScan for MemoryStore {
             .take(limit + 1)
             .map(|(_, e)| e.clone())
             .collect();
-        Ok(page(items, limit, |e| ScanCursor { user_id: e.user_id.clone(), todo_id: e.todo_id, version: e.version }))
+        Ok(Page::from_overfetch(items, limit, ScanCursor::after))
     }
 }
 
@@ -119,7 +112,7 @@ impl ReadModel for MemoryStore {
             .filter_map(|(_, t)| t.live().filter(|item| status.admits(item)).cloned())
             .take(limit + 1)
             .collect();
-        Ok(page(items, limit, |item| ListCursor { after: item.id }))
+        Ok(Page::from_overfetch(items, limit, |item| ListCursor { after: item.id }))
     }
 }
 
@@ -164,6 +157,6 @@ impl ProjectionStore for MemoryStore {
             .filter_map(|((user, _), state)| Row::from_state(user, state))
             .take(limit + 1)
             .collect();
-        Ok(page(rows, limit, Row::key))
+        Ok(Page::from_overfetch(rows, limit, Row::key))
     }
 }

@@ -58,6 +58,31 @@ pub struct Page<T, C> {
     pub next: Option<C>,
 }
 
+impl<T, C> Page<T, C> {
+    /// A page from `limit + 1` fetched items: the extra one only says that more follow, and the
+    /// cursor is taken from the last item kept.
+    pub fn from_overfetch(mut items: Vec<T>, limit: usize, cursor: impl FnOnce(&T) -> C) -> Self {
+        let more = items.len() > limit;
+        items.truncate(limit);
+        let next = if more { items.last().map(cursor) } else { None };
+        Self { items, next }
+    }
+}
+
+impl HistoryCursor {
+    /// The cursor that resumes after this event.
+    pub fn after(event: &Event) -> Self {
+        Self { occurred_at: event.occurred_at, todo_id: event.todo_id, version: event.version }
+    }
+}
+
+impl ScanCursor {
+    /// The cursor that resumes after this event.
+    pub fn after(event: &Event) -> Self {
+        Self { user_id: event.user_id.clone(), todo_id: event.todo_id, version: event.version }
+    }
+}
+
 /// Where a listing of a user's todos resumes: after this todo (ids sort in creation order).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListCursor {
