@@ -770,10 +770,10 @@ fn workspace_binaries() -> BTreeMap<String, PathBuf> {
                     if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
                         binaries.insert(stem.to_owned(), path.clone());
                     }
-                } else if path.join("main.rs").is_file() {
-                    if let Some(name) = path.file_name().and_then(|s| s.to_str()) {
-                        binaries.insert(name.to_owned(), path.join("main.rs"));
-                    }
+                } else if path.join("main.rs").is_file()
+                    && let Some(name) = path.file_name().and_then(|s| s.to_str())
+                {
+                    binaries.insert(name.to_owned(), path.join("main.rs"));
                 }
             }
         }
