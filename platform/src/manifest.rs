@@ -10,6 +10,16 @@ pub const TODO_TABLE_NAME: &str = "TODO_TABLE_NAME";
 /// Environment variable naming the single origin allowed by CORS (the SPA's).
 pub const CORS_ALLOWED_ORIGIN: &str = "CORS_ALLOWED_ORIGIN";
 
+/// Key attributes of both tables (`DESIGN.md`, "Data"): the template, the DynamoDB adapter and the
+/// tables the tests create all use these.
+pub const USER_ID_KEY: &str = "userId";
+/// The event table's sort key: `<todoId>#<version, 10 digits>`.
+pub const EVENT_KEY: &str = "eventKey";
+/// The read model's sort key.
+pub const TODO_ID_KEY: &str = "todoId";
+/// The `UserTimeline` index's sort key.
+pub const OCCURRED_AT_KEY: &str = "occurredAt";
+
 /// The global secondary index of the event table that orders a user's events in time.
 pub const USER_TIMELINE_INDEX: &str = "UserTimeline";
 /// The read model's TTL attribute, set on tombstones only.

@@ -10,13 +10,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
-use todo_platform::manifest::{FUNCTIONS, Function, TODO_TABLE_TTL_ATTRIBUTE, TOOLS, Table, USER_TIMELINE_INDEX};
-
-/// Key attributes fixed by DESIGN.md ("Data"); the manifest has no constants for them (yet).
-const USER_ID: &str = "userId";
-const EVENT_KEY: &str = "eventKey";
-const OCCURRED_AT: &str = "occurredAt";
-const TODO_ID: &str = "todoId";
+use todo_platform::manifest::{
+    EVENT_KEY, FUNCTIONS, Function, OCCURRED_AT_KEY as OCCURRED_AT, TODO_ID_KEY as TODO_ID, TODO_TABLE_TTL_ATTRIBUTE,
+    TOOLS, Table, USER_ID_KEY as USER_ID, USER_TIMELINE_INDEX,
+};
 
 /// Logical ids of the template resources the manifest's `Table`s stand for.
 const EVENTS_TABLE: &str = "EventsTable";

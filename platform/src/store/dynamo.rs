@@ -14,7 +14,9 @@ use events_schema::{Event, EventRecord, Timestamp, Todo, TodoId, TodoItem, UserI
 use serde::{Deserialize, Serialize};
 
 use super::*;
-use crate::manifest::{TODO_TABLE_TTL_ATTRIBUTE, USER_TIMELINE_INDEX};
+use crate::manifest::{
+    EVENT_KEY, OCCURRED_AT_KEY, TODO_ID_KEY, TODO_TABLE_TTL_ATTRIBUTE, USER_ID_KEY, USER_TIMELINE_INDEX,
+};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -42,7 +44,7 @@ fn s(value: impl Into<String>) -> AttributeValue {
 }
 
 fn decode_event(item: Item) -> Result<Event, StoreError> {
-    let key = item.get("eventKey").and_then(|v| v.as_s().ok()).cloned().unwrap_or_else(|| "<no eventKey>".into());
+    let key = item.get(EVENT_KEY).and_then(|v| v.as_s().ok()).cloned().unwrap_or_else(|| "<no eventKey>".into());
     let record: EventRecord = serde_dynamo::from_item(item)
         .map_err(|e| StoreError::CorruptRow { key: key.clone(), detail: e.to_string() })?;
     Event::from_record(record).map_err(|source| StoreError::Corrupt { key, source })
@@ -96,7 +98,7 @@ impl TodoRow {
 }
 
 fn decode_row(item: Item) -> Result<Row, StoreError> {
-    let key = format!("{:?}/{:?}", item.get("userId"), item.get("todoId"));
+    let key = format!("{:?}/{:?}", item.get(USER_ID_KEY), item.get(TODO_ID_KEY));
     let corrupt = |detail: String| StoreError::CorruptRow { key: key.clone(), detail };
     let row: TodoRow = serde_dynamo::from_item(item).map_err(|e| corrupt(e.to_string()))?;
     Ok(Row {
@@ -213,9 +215,9 @@ impl EventTimeline for DynamoStore {
     ) -> Result<Page<Event, HistoryCursor>, StoreError> {
         let start = after.map(|c| {
             HashMap::from([
-                ("userId".to_owned(), s(user.as_str())),
-                ("occurredAt".to_owned(), s(c.occurred_at.to_string())),
-                ("eventKey".to_owned(), s(event_key(&c.todo_id, c.version))),
+                (USER_ID_KEY.to_owned(), s(user.as_str())),
+                (OCCURRED_AT_KEY.to_owned(), s(c.occurred_at.to_string())),
+                (EVENT_KEY.to_owned(), s(event_key(&c.todo_id, c.version))),
             ])
         });
         let page = self
@@ -246,8 +248,8 @@ impl EventScan for DynamoStore {
     ) -> Result<Page<Event, ScanCursor>, StoreError> {
         let start = after.map(|c| {
             HashMap::from([
-                ("userId".to_owned(), s(c.user_id.as_str())),
-                ("eventKey".to_owned(), s(event_key(&c.todo_id, c.version))),
+                (USER_ID_KEY.to_owned(), s(c.user_id.as_str())),
+                (EVENT_KEY.to_owned(), s(event_key(&c.todo_id, c.version))),
             ])
         });
         let (items, last) = self.read_all_or_one_user(&self.events_table, user, limit, start).await?;
@@ -306,7 +308,7 @@ fn clamp_limit(limit: usize) -> i32 {
 }
 
 fn row_key(user: &UserId, todo: &TodoId) -> Item {
-    HashMap::from([("userId".to_owned(), s(user.as_str())), ("todoId".to_owned(), s(todo.to_string()))])
+    HashMap::from([(USER_ID_KEY.to_owned(), s(user.as_str())), (TODO_ID_KEY.to_owned(), s(todo.to_string()))])
 }
 
 #[async_trait]
@@ -451,16 +453,16 @@ pub async fn create_tables(client: &Client, events_table: &str, todo_table: &str
             .create_table()
             .table_name(events_table)
             .billing_mode(BillingMode::PayPerRequest)
-            .key_schema(key("userId", KeyType::Hash)?)
-            .key_schema(key("eventKey", KeyType::Range)?)
-            .attribute_definitions(attribute("userId")?)
-            .attribute_definitions(attribute("eventKey")?)
-            .attribute_definitions(attribute("occurredAt")?)
+            .key_schema(key(USER_ID_KEY, KeyType::Hash)?)
+            .key_schema(key(EVENT_KEY, KeyType::Range)?)
+            .attribute_definitions(attribute(USER_ID_KEY)?)
+            .attribute_definitions(attribute(EVENT_KEY)?)
+            .attribute_definitions(attribute(OCCURRED_AT_KEY)?)
             .global_secondary_indexes(
                 GlobalSecondaryIndex::builder()
                     .index_name(USER_TIMELINE_INDEX)
-                    .key_schema(key("userId", KeyType::Hash)?)
-                    .key_schema(key("occurredAt", KeyType::Range)?)
+                    .key_schema(key(USER_ID_KEY, KeyType::Hash)?)
+                    .key_schema(key(OCCURRED_AT_KEY, KeyType::Range)?)
                     .projection(Projection::builder().projection_type(ProjectionType::All).build())
                     .build()?,
             )
@@ -479,10 +481,10 @@ pub async fn create_tables(client: &Client, events_table: &str, todo_table: &str
             .create_table()
             .table_name(todo_table)
             .billing_mode(BillingMode::PayPerRequest)
-            .key_schema(key("userId", KeyType::Hash)?)
-            .key_schema(key("todoId", KeyType::Range)?)
-            .attribute_definitions(attribute("userId")?)
-            .attribute_definitions(attribute("todoId")?)
+            .key_schema(key(USER_ID_KEY, KeyType::Hash)?)
+            .key_schema(key(TODO_ID_KEY, KeyType::Range)?)
+            .attribute_definitions(attribute(USER_ID_KEY)?)
+            .attribute_definitions(attribute(TODO_ID_KEY)?)
             .send()
             .await
             .with_context(|| format!("CreateTable {todo_table}"))?;
