@@ -98,3 +98,12 @@ deploy: www-build
 .PHONY: destroy
 destroy:
 	deploy/destroy.sh
+
+# --- benchmarks (not part of make test) ---
+
+# Release builds of every binary, then cold starts, warm latency, the local stack under load,
+# staleness, projector and replay; writes bench/results/{results.md,results.json,chart.svg}.
+.PHONY: bench
+bench: dynamodb-local
+	cargo build --release --bins
+	./target/release/todo-bench --binaries target/release --out bench/results

@@ -1,0 +1,59 @@
+//! `todo-bench`: the benchmarks behind `make bench` (see the crate docs), and the replay process
+//! they start (`todo-bench replay-sqlite`).
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use todo_bench::{Section, Settings};
+
+#[derive(Debug, Parser)]
+#[command(name = "todo-bench", about = "Benchmarks of the To Do back end; results in bench/results")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Where the release binaries are.
+    #[arg(long, default_value = "target/release")]
+    binaries: PathBuf,
+    /// Where to write results.md, results.json and chart.svg.
+    #[arg(long, default_value = "bench/results")]
+    out: PathBuf,
+    /// A smoke run with few repetitions (figures not to be quoted).
+    #[arg(long)]
+    quick: bool,
+    /// Only these sections (all by default).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Vec<Section>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Replays the event log of a SQLite data dir into its read model and prints one JSON line
+    /// with the throughput and this process's peak memory (started by the replay benchmark).
+    ReplaySqlite {
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::ReplaySqlite { data_dir }) => {
+            let report = todo_bench::projection::replay_sqlite(&data_dir).await?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(())
+        }
+        None => {
+            // Absolute: the functions are started in a scratch working directory.
+            let binaries = std::path::absolute(&cli.binaries)?;
+            let out = std::path::absolute(&cli.out)?;
+            let settings = match cli.quick {
+                true => Settings::quick(binaries, out),
+                false => Settings::full(binaries, out),
+            };
+            let sections = if cli.only.is_empty() { Section::ALL.to_vec() } else { cli.only };
+            todo_bench::run(settings, &sections, cli.quick).await
+        }
+    }
+}

@@ -1,0 +1,496 @@
+//! The results: `results.json` (everything, every run), `results.md` (the tables, the targets,
+//! what the machine was doing) and `chart.svg`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+use crate::Settings;
+use crate::cold_start::ColdStartResult;
+use crate::machine::Machine;
+use crate::process::OtherLoad;
+use crate::projection::{ProjectorResult, ReplayResult};
+use crate::stack::{LoadResult, StalenessResult};
+use crate::stats::{Spread, show};
+use crate::warm::WarmResult;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Results {
+    pub date: String,
+    pub machine: Machine,
+    /// `--quick`: a smoke run, not figures to quote.
+    pub quick: bool,
+    pub method: Method,
+    pub duration_s: f64,
+    /// Cores the rest of the machine used on average over the whole run.
+    pub other_load: OtherLoad,
+    pub sections: Vec<SectionRun>,
+    pub targets: Vec<Target>,
+    pub cold_starts: Vec<ColdStartResult>,
+    pub warm: Vec<WarmResult>,
+    pub load: Vec<LoadResult>,
+    pub staleness: Vec<StalenessResult>,
+    pub projector: Vec<ProjectorResult>,
+    pub replay: Vec<ReplayResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Method {
+    pub runs: usize,
+    pub cold_start_rounds: usize,
+    pub rss_rounds: usize,
+    pub invocations: usize,
+    pub warm_iterations_per_run: usize,
+    pub load_step_s: f64,
+    pub load_warmup_s: f64,
+    pub load_connections: usize,
+    pub staleness_samples_per_run: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SectionRun {
+    pub name: String,
+    pub seconds: f64,
+    pub other_load: OtherLoad,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    pub name: String,
+    pub target: String,
+    pub measured: String,
+    /// `None`: not measured in this run.
+    pub met: Option<bool>,
+}
+
+impl Results {
+    pub fn new(machine: Machine, settings: &Settings, quick: bool) -> Self {
+        Self {
+            date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+            machine,
+            quick,
+            method: Method {
+                runs: settings.runs,
+                cold_start_rounds: settings.cold_reps,
+                rss_rounds: settings.rss_reps,
+                invocations: settings.invocations,
+                warm_iterations_per_run: settings.warm_iterations,
+                load_step_s: settings.load_step.as_secs_f64(),
+                load_warmup_s: settings.load_warmup.as_secs_f64(),
+                load_connections: settings.connections,
+                staleness_samples_per_run: settings.staleness_samples,
+            },
+            duration_s: 0.0,
+            other_load: OtherLoad::default(),
+            sections: Vec::new(),
+            targets: Vec::new(),
+            cold_starts: Vec::new(),
+            warm: Vec::new(),
+            load: Vec::new(),
+            staleness: Vec::new(),
+            projector: Vec::new(),
+            replay: Vec::new(),
+        }
+    }
+
+    pub fn record_section(&mut self, name: &str, took: Duration, other_load: OtherLoad, error: Option<anyhow::Error>) {
+        self.sections.push(SectionRun {
+            name: name.to_owned(),
+            seconds: took.as_secs_f64(),
+            other_load,
+            error: error.map(|e| format!("{e:#}")),
+        });
+    }
+
+    pub fn finish(&mut self, took: Duration, other_load: OtherLoad) {
+        self.duration_s = took.as_secs_f64();
+        self.other_load = other_load;
+        self.targets = targets(self);
+    }
+}
+
+fn verdict(met: bool) -> Option<bool> {
+    Some(met)
+}
+
+/// The issue's targets, judged on the medians.
+fn targets(results: &Results) -> Vec<Target> {
+    let mut targets = Vec::new();
+    let functions: Vec<&ColdStartResult> = results.cold_starts.iter().filter(|c| !c.is_floor).collect();
+    let worst = |pick: &dyn Fn(&ColdStartResult) -> Option<f64>| -> Option<(f64, String)> {
+        let mut worst: Option<(f64, String)> = None;
+        for function in &functions {
+            let value = pick(function)?;
+            if worst.as_ref().is_none_or(|(w, _)| value > *w) {
+                worst = Some((value, function.function.clone()));
+            }
+        }
+        worst
+    };
+    let first_response = worst(&|c| c.first_response_ms.as_ref().map(|s| s.median));
+    targets.push(Target {
+        name: "cold start exec -> first response, every function".into(),
+        target: "<= 20 ms".into(),
+        measured: first_response.as_ref().map_or("n/a".into(), |(v, f)| format!("worst median {v:.1} ms ({f})")),
+        met: first_response.as_ref().and_then(|(v, _)| verdict(*v <= 20.0)),
+    });
+    let rss = worst(&|c| {
+        let first = c.rss_first_mb.as_ref().map(|s| s.median)?;
+        Some(c.rss_after_mb.as_ref().map_or(first, |s| s.median.max(first)))
+    });
+    targets.push(Target {
+        name: "RSS per function (after the first and after 1,000 invocations)".into(),
+        target: "<= 15 MB".into(),
+        measured: rss.as_ref().map_or("n/a".into(), |(v, f)| format!("worst median {v:.1} MB ({f})")),
+        met: rss.as_ref().and_then(|(v, _)| verdict(*v <= 15.0)),
+    });
+    let warm = |route: &str| results.warm.iter().find(|w| w.route == route);
+    let create = warm("POST /item").and_then(|w| w.ratio_p50.clone());
+    targets.push(Target {
+        name: "warm create vs its SDK floor (Query + PutItem), p50".into(),
+        target: "<= 1.1x".into(),
+        measured: create.as_ref().map_or("n/a".into(), |r| format!("{}x", r.show(2))),
+        met: create.as_ref().and_then(|r| verdict(r.median <= 1.1)),
+    });
+    for route in ["PUT /item/{id}", "POST /item/{id}/done", "DELETE /item/{id}"] {
+        let ratio = warm(route).and_then(|w| w.single_call_ratio_p50.clone());
+        targets.push(Target {
+            name: format!("warm {route} vs the single-call floor (one PutItem), p50"),
+            target: "<= 2.2x".into(),
+            measured: ratio.as_ref().map_or("n/a".into(), |r| format!("{}x", r.show(2))),
+            met: ratio.as_ref().and_then(|r| verdict(r.median <= 2.2)),
+        });
+    }
+    let load = |route: &str, rate: f64| {
+        results.load.iter().find(|l| l.store.starts_with("embedded") && l.route == route && l.rate_rps == rate)
+    };
+    for (route, rate, limit) in [("GET /item", 2000.0, 2.0), ("POST /item", 1000.0, 5.0)] {
+        let step = load(route, rate);
+        let p99 = step.and_then(|s| s.p99_ms.clone());
+        let kept_up = step.and_then(|s| s.throughput_rps.as_ref()).is_some_and(|t| t.median >= rate * 0.97);
+        let clean = step.is_some_and(|s| s.errors == 0);
+        targets.push(Target {
+            name: format!("embedded local stack {route} p99 at {rate:.0} rps"),
+            target: format!("<= {limit} ms"),
+            measured: match (&p99, step) {
+                (Some(p99), Some(step)) => {
+                    format!("{} ms, {} rps served, {} errors", p99.show(2), show(&step.throughput_rps, 0), step.errors)
+                }
+                _ => "n/a".into(),
+            },
+            met: p99.as_ref().and_then(|p| verdict(p.median <= limit && kept_up && clean)),
+        });
+    }
+    let staleness = results.staleness.iter().find(|s| s.store.starts_with("embedded")).and_then(|s| s.p99_ms.clone());
+    targets.push(Target {
+        name: "staleness (acknowledged -> listed), embedded, p99".into(),
+        target: "<= 50 ms".into(),
+        measured: staleness.as_ref().map_or("n/a".into(), |s| format!("{} ms", s.show(2))),
+        met: staleness.as_ref().and_then(|s| verdict(s.median <= 50.0)),
+    });
+    let replays: Vec<&ReplayResult> = results.replay.iter().filter(|r| r.store.starts_with("embedded")).collect();
+    let slowest = replays
+        .iter()
+        .filter_map(|r| r.events_per_second.as_ref().map(|s| (s.median, r.events)))
+        .min_by(|a, b| a.0.total_cmp(&b.0));
+    targets.push(Target {
+        name: "replay throughput, embedded, every size".into(),
+        target: ">= 200k events/s".into(),
+        measured: slowest
+            .map_or("n/a".into(), |(rate, events)| format!("slowest {:.0}k events/s ({events} events)", rate / 1e3)),
+        met: slowest.and_then(|(rate, _)| verdict(rate >= 200_000.0)),
+    });
+    let peaks: Vec<(usize, f64)> =
+        replays.iter().filter_map(|r| r.peak_rss_mb.as_ref().map(|p| (r.events, p.median))).collect();
+    let flat = match (peaks.first(), peaks.last()) {
+        (Some(small), Some(large)) if peaks.len() > 1 => Some((small, large)),
+        _ => None,
+    };
+    targets.push(Target {
+        name: "replay peak memory stays flat as the event count grows (embedded)".into(),
+        target: "largest <= 1.5x smallest".into(),
+        measured: flat.map_or("n/a".into(), |(small, large)| {
+            format!("{:.1} MB at {} events, {:.1} MB at {} events", small.1, small.0, large.1, large.0)
+        }),
+        met: flat.and_then(|(small, large)| verdict(large.1 <= small.1 * 1.5)),
+    });
+    targets
+}
+
+pub fn write(out: &Path, results: &Results) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let json = serde_json::to_string_pretty(results).context("encoding the results")?;
+    write_file(&out.join("results.json"), &(json + "\n"))?;
+    write_file(&out.join("results.md"), &markdown(results))?;
+    write_file(&out.join("chart.svg"), &crate::chart::svg(results))?;
+    Ok(())
+}
+
+fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+fn mark(met: Option<bool>) -> &'static str {
+    match met {
+        Some(true) => "met",
+        Some(false) => "**missed**",
+        None => "not measured",
+    }
+}
+
+fn markdown(results: &Results) -> String {
+    let mut md = String::new();
+    let m = &results.method;
+    let _ = writeln!(md, "# Benchmarks\n");
+    if results.quick {
+        let _ = writeln!(md, "> **Smoke run (`--quick`)**: too few repetitions to quote these figures.\n");
+    }
+    let _ = writeln!(
+        md,
+        "Measured by `make bench` (the `todo-bench` crate in `bench/`) on {}, in {:.0} s.\n\n\
+         **Machine**: {}.\n\n\
+         **Other work on the machine**: load average {:.2} / {:.2} / {:.2} at the start; other processes used \
+         {} of its {} cores on average during the run{}.\n",
+        results.date,
+        results.duration_s,
+        results.machine.one_line(),
+        results.machine.load_average_at_start[0],
+        results.machine.load_average_at_start[1],
+        results.machine.load_average_at_start[2],
+        results.other_load.describe(),
+        results.machine.cores,
+        if results.other_load.cores > 0.25 {
+            " — **the machine was busy**: figures are slower and noisier than on an idle machine"
+        } else {
+            ""
+        },
+    );
+    let _ = writeln!(
+        md,
+        "Every figure is the **median over repeated runs, with the lowest and highest run in brackets**; a ratio \
+         (`×floor`) divides each run's figure by its floor measured in the same run, then takes the median.\n"
+    );
+    let _ = writeln!(md, "![Cold starts, warm latency next to the SDK floor, replay throughput](chart.svg)\n");
+
+    let _ = writeln!(md, "## Targets\n\n| target | goal | measured | |\n| --- | --- | --- | --- |");
+    for target in &results.targets {
+        let _ = writeln!(md, "| {} | {} | {} | {} |", target.name, target.target, target.measured, mark(target.met));
+    }
+
+    let _ = writeln!(
+        md,
+        "\n## 1. Cold start of each Lambda binary\n\n\
+         Release builds started as Lambda starts a `provided.al2023` function: exec under a Runtime API emulator on \
+         loopback (`AWS_LAMBDA_RUNTIME_API`), a Lambda's environment (function name, 256 MB, version, region, \
+         credentials) and the function's own variables from `manifest.rs`, DynamoDB at DynamoDB Local. \
+         *ready* = exec -> first `GET /runtime/invocation/next`; *first response* = exec -> `POST .../response` of \
+         the first invocation (a real API Gateway event with Cognito claims, or a one-record stream batch), \
+         including the first DynamoDB calls and their connection. RSS = `VmRSS` after the first invocation and \
+         after {} invocations ({} of the {} rounds). Each round starts every binary once, the floor first; one \
+         unrecorded round before them loads the binaries into the page cache and warms DynamoDB Local. The floor \
+         is `bench-floor-lambda`: the same runtime and SDK set-up, one GetItem per invocation, nothing else.\n",
+        m.invocations, m.rss_rounds, m.cold_start_rounds
+    );
+    let _ = writeln!(
+        md,
+        "| function | exec -> ready (ms) | ×floor | exec -> first response (ms) | ×floor | RSS after 1st (MB) | RSS after {} (MB) | ×floor | warm invoke p50 (ms) |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        m.invocations
+    );
+    for c in &results.cold_starts {
+        let name = if c.is_floor { format!("*floor* ({})", c.function) } else { format!("`{}`", c.function) };
+        let ratio = |r: &Option<Spread>| if c.is_floor { "1".to_owned() } else { show(r, 2) };
+        let _ = writeln!(
+            md,
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            show(&c.ready_ms, 1),
+            ratio(&c.ready_ratio),
+            show(&c.first_response_ms, 1),
+            ratio(&c.first_response_ratio),
+            show(&c.rss_first_mb, 1),
+            show(&c.rss_after_mb, 1),
+            ratio(&c.rss_after_ratio),
+            show(&c.warm_invoke_p50_ms, 2)
+        );
+    }
+    for c in results.cold_starts.iter().filter(|c| !c.failures.is_empty()) {
+        let _ = writeln!(md, "\n`{}` failures: {}", c.function, c.failures.join("; "));
+    }
+
+    let _ = writeln!(
+        md,
+        "\n## 2. Warm latency of each route's handler against DynamoDB Local\n\n\
+         The handler (`commands::http::*`, `queries::http::*`) called in-process with a real API Gateway REST \
+         event, {} timed calls per run after a warm-up, interleaved call by call with its floor: the same DynamoDB \
+         calls made directly with the SDK over the same client. Commands act on a todo at version 1 (read 1 \
+         event, append 1); list reads a page of 20 todos; the item history 2–3 events; the user history 50. \
+         For the commands, *single call* is the floor's PutItem alone (one round trip), the floor the 2.2x target \
+         is judged against.\n",
+        m.warm_iterations_per_run
+    );
+    let _ = writeln!(
+        md,
+        "| route | function | floor | handler p50 (ms) | floor p50 (ms) | ×floor p50 | handler p99 (ms) | floor p99 (ms) | ×floor p99 | single call p50 (ms) | ×single call |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    );
+    for w in &results.warm {
+        let _ = writeln!(
+            md,
+            "| `{}` | `{}` | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            w.route,
+            w.function,
+            w.floor_calls,
+            show(&w.handler_p50_ms, 2),
+            show(&w.floor_p50_ms, 2),
+            show(&w.ratio_p50, 2),
+            show(&w.handler_p99_ms, 2),
+            show(&w.floor_p99_ms, 2),
+            show(&w.ratio_p99, 2),
+            show(&w.single_call_p50_ms, 2),
+            show(&w.single_call_ratio_p50, 2)
+        );
+    }
+
+    let _ = writeln!(
+        md,
+        "\n## 3. The local stack over HTTP under load\n\n\
+         `target/release/todo-local` as `make run` serves it (API Gateway + Cognito authorizer emulation, every \
+         request's token verified, default logging to a file), driven by an open-loop generator of our own \
+         (`bench/src/loadgen.rs`, tokio + hyper): requests leave at a fixed rate over {} kept-alive connections \
+         whether or not earlier ones were answered, and a request's latency counts from its scheduled time when its \
+         connection was still busy. Each step: {:.1} s warm-up, then {:.0} s measured; {} runs. The reader lists a \
+         page of 20 todos; *get* cycles over them; *create* adds todos. The floor is the same server, middleware \
+         and loader answering `GET /config.json` (no authorizer, no function, no store). On DynamoDB Local the rates are lower: \
+         the emulator (Java, on the same two cores) is the bottleneck, not the stack.\n",
+        m.load_connections, m.load_warmup_s, m.load_step_s, m.runs
+    );
+    let _ = writeln!(
+        md,
+        "| store | route | rate (rps) | served (rps) | p50 (ms) | p99 (ms) | ×floor p99 | max (ms) | errors | todo-local CPU per request (µs) | other processes (cores) |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    );
+    for l in &results.load {
+        let _ = writeln!(
+            md,
+            "| {} | `{}` | {:.0} | {} | {} | {} | {} | {} | {} | {} | {:.2} |",
+            l.store,
+            l.route,
+            l.rate_rps,
+            show(&l.throughput_rps, 0),
+            show(&l.p50_ms, 2),
+            show(&l.p99_ms, 2),
+            show(&l.p99_ratio_to_floor, 2),
+            show(&l.max_ms, 1),
+            l.errors,
+            show(&l.server_cpu_us_per_request, 0),
+            l.other_cores
+        );
+    }
+    for l in results.load.iter().filter(|l| l.first_error.is_some()) {
+        let _ = writeln!(
+            md,
+            "\n{} `{}` at {:.0} rps, first error: `{}`",
+            l.store,
+            l.route,
+            l.rate_rps,
+            l.first_error.as_deref().unwrap_or_default().replace('`', "'")
+        );
+    }
+
+    let _ = writeln!(
+        md,
+        "\n## 4. Staleness: command acknowledged -> visible in the list\n\n\
+         Over HTTP on the same stacks: `POST /api/item`, then `GET /api/item` back to back until the new todo is \
+         listed (the time the listing answer arrived, minus the time the create answer arrived); then the todo is \
+         deleted and we wait until it is gone, so every sample starts from the same list. {} samples per run, {} \
+         runs. Embedded: the SQLite change feed wakes the projector on every append. DynamoDB Local: the \
+         stream is polled (50 ms when idle) and each batch handed to the projector, as Lambda's event source \
+         mapping would.\n",
+        m.staleness_samples_per_run, m.runs
+    );
+    let _ = writeln!(
+        md,
+        "| store | p50 (ms) | p99 (ms) | max (ms) | not listed within 5 s |\n| --- | --- | --- | --- | --- |"
+    );
+    for s in &results.staleness {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} |",
+            s.store,
+            show(&s.p50_ms, 2),
+            show(&s.p99_ms, 2),
+            show(&s.max_ms, 2),
+            s.timeouts
+        );
+    }
+
+    let _ = writeln!(
+        md,
+        "\n## 5. Projector and replay\n\n\
+         **Projector**: `Projector::handle_batch` on stream batches of {} records in the JSON Lambda delivers \
+         (`NEW_IMAGE`, decoded by `aws_lambda_events`), todos of 5 events interleaved as a stream delivers them; \
+         each record reads the row and writes the next version (GetItem + conditional PutItem on DynamoDB).\n",
+        crate::projection::BATCH_SIZE
+    );
+    let _ = writeln!(md, "| store | events per run | events/s |\n| --- | --- | --- |");
+    for p in &results.projector {
+        let _ = writeln!(md, "| {} | {} | {} |", p.store, p.events_per_run, show(&p.events_per_second, 0));
+    }
+    let _ = writeln!(
+        md,
+        "\n**Replay**: the whole read model rebuilt from the event table (`projector::replay::replay`, default page \
+         size), each run in a fresh process: on the embedded store `todo-bench replay-sqlite` over a SQLite file \
+         whose read model was emptied first, reporting its own `VmHWM`; on DynamoDB Local the `replay` binary \
+         itself on fresh tables, its peak RSS from `wait4`. Histories: 20 todos per user, 5 events per todo \
+         (created, edits, completed; every tenth deleted). Events/s counts the rebuild and the orphan check that \
+         follows it.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| store | events | todos | events/s | floor events/s (read + fold only) | ×floor time | seconds | of which rebuild pass | of which orphan check | peak RSS (MB) |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    );
+    for r in &results.replay {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.store,
+            r.events,
+            r.todos,
+            show(&r.events_per_second, 0),
+            show(&r.scan_floor_events_per_second, 0),
+            show(&r.ratio_to_floor, 2),
+            show(&r.seconds, 2),
+            show(&r.rebuild_seconds, 2),
+            show(&r.orphan_check_seconds, 2),
+            show(&r.peak_rss_mb, 1)
+        );
+    }
+    for r in results.replay.iter().filter(|r| !r.failures.is_empty()) {
+        let _ = writeln!(md, "\nreplay {} {} events failures: {}", r.store, r.events, r.failures.join("; "));
+    }
+
+    let _ = writeln!(
+        md,
+        "\n## The run\n\n| section | seconds | other processes meanwhile | outcome |\n| --- | --- | --- | --- |"
+    );
+    for s in &results.sections {
+        let _ = writeln!(
+            md,
+            "| {} | {:.0} | {} | {} |",
+            s.name,
+            s.seconds,
+            s.other_load.describe(),
+            s.error.as_deref().map_or("ok".to_owned(), |e| format!("failed: {}", e.replace('|', "/")))
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\nRaw figures, every run: [`results.json`](results.json). Scratch files and logs: `bench/results/tmp/` (not committed)."
+    );
+    md
+}
