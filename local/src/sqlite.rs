@@ -58,8 +58,9 @@ fn backend(operation: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreErro
     move |e| StoreError::backend(operation, e)
 }
 
-fn corrupt(key: String) -> impl FnOnce(serde_json::Error) -> StoreError {
-    move |e| StoreError::CorruptRow { key, detail: e.to_string() }
+/// The error for a stored value that does not parse; the key is only built when it fails.
+fn corrupt(key: impl FnOnce() -> String) -> impl FnOnce(serde_json::Error) -> StoreError {
+    move |e| StoreError::CorruptRow { key: key(), detail: e.to_string() }
 }
 
 impl SqliteStore {
@@ -139,13 +140,13 @@ impl SqliteStore {
 }
 
 fn decode_event(record: &str) -> Result<Event, StoreError> {
-    let parsed: EventRecord = serde_json::from_str(record).map_err(corrupt(record.chars().take(80).collect()))?;
+    let parsed: EventRecord = serde_json::from_str(record).map_err(corrupt(|| record.chars().take(80).collect()))?;
     let key = parsed.event_key.clone();
     Event::from_record(parsed).map_err(|source| StoreError::Corrupt { key, source })
 }
 
 fn decode_item(key: &str, item: &str) -> Result<TodoItem, StoreError> {
-    serde_json::from_str(item).map_err(corrupt(key.to_owned()))
+    serde_json::from_str(item).map_err(corrupt(|| key.to_owned()))
 }
 
 fn is_unique_violation(error: &rusqlite::Error) -> bool {
