@@ -10,7 +10,7 @@ use anyhow::{Context as _, bail};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use commands::CommandService;
-use events_schema::{Event, TodoCompleted, TodoDeleted, TodoEvent, TodoId, TodoUpdated, UserId, fold};
+use events_schema::{Event, TodoCompleted, TodoDeleted, TodoEvent, TodoId, TodoUpdated, UserId, event_key_range, fold};
 use lambda_http::{Body, Request, Response};
 use queries::QueryService;
 use serde::Serialize;
@@ -248,9 +248,10 @@ async fn run_floor(client: &Client, tables: &Tables, floor: Floor) -> anyhow::Re
                 .query()
                 .table_name(&tables.events)
                 .consistent_read(true)
-                .key_condition_expression("userId = :user AND begins_with(eventKey, :todo)")
+                .key_condition_expression("userId = :user AND eventKey BETWEEN :low AND :high")
                 .expression_attribute_values(":user", s(user))
-                .expression_attribute_values(":todo", s(format!("{todo}#")))
+                .expression_attribute_values(":low", s(event_key_range(&todo).0))
+                .expression_attribute_values(":high", s(event_key_range(&todo).1))
                 .send()
                 .await
                 .context("floor Query")?;
@@ -294,9 +295,10 @@ async fn run_floor(client: &Client, tables: &Tables, floor: Floor) -> anyhow::Re
                 .query()
                 .table_name(&tables.events)
                 .consistent_read(true)
-                .key_condition_expression("userId = :user AND begins_with(eventKey, :todo)")
+                .key_condition_expression("userId = :user AND eventKey BETWEEN :low AND :high")
                 .expression_attribute_values(":user", s(user))
-                .expression_attribute_values(":todo", s(format!("{todo}#")))
+                .expression_attribute_values(":low", s(event_key_range(&todo).0))
+                .expression_attribute_values(":high", s(event_key_range(&todo).1))
                 .send()
                 .await
                 .context("floor Query EventsTable")?;

@@ -156,6 +156,13 @@ pub fn event_key(todo_id: &TodoId, version: u64) -> String {
     format!("{todo_id}#{version:010}")
 }
 
+/// The bounds (both inclusive) of every event key of one todo: exactly the keys that start with
+/// `<todoId>#`, as a range ('$' follows '#'). A range, not `begins_with`, because DynamoDB Local
+/// answers `begins_with` by reading the user's whole partition, and a range from the index.
+pub fn event_key_range(todo_id: &TodoId) -> (String, String) {
+    (format!("{todo_id}#"), format!("{todo_id}$"))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
     #[error("unknown event type `{0}`")]
@@ -309,6 +316,19 @@ mod tests {
         let mut record = sample().to_record();
         record.data.insert("title".into(), json!(42));
         assert!(matches!(Event::from_record(record), Err(DecodeError::Payload { .. })));
+    }
+
+    #[test]
+    fn the_key_range_holds_every_version_of_one_todo_and_no_other_todo() {
+        let todo = TodoId::parse("0193a6f0-0000-7000-8000-000000000001").unwrap();
+        let next = TodoId::parse("0193a6f0-0000-7000-8000-000000000002").unwrap();
+        let (low, high) = event_key_range(&todo);
+        for version in [1, 2, 999, 9_999_999_999, u64::MAX] {
+            let key = event_key(&todo, version);
+            assert!(low <= key && key <= high, "{key}");
+        }
+        assert!(event_key(&next, 1) > high);
+        assert!(todo.to_string() < low);
     }
 
     #[test]

@@ -16,7 +16,7 @@ mod todo;
 pub use decide::{Changes, Command, Context, DomainError, decide};
 pub use event::{
     CURRENT_SCHEMA_VERSION, DecodeError, Event, EventMetadata, EventRecord, EventType, TodoCompleted, TodoCreated,
-    TodoDeleted, TodoEvent, TodoUpdated, event_key, upcast,
+    TodoDeleted, TodoEvent, TodoUpdated, event_key, event_key_range, upcast,
 };
 pub use fields::{FieldError, MAX_NOTES_CHARS, MAX_TITLE_CHARS, Notes, Title};
 pub use ids::{IdError, TodoId, UserId};

@@ -5,12 +5,13 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, Put, ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
     TransactWriteItem,
 };
-use events_schema::{Event, EventRecord, Timestamp, Todo, TodoId, TodoItem, UserId, event_key};
+use events_schema::{Event, EventRecord, Timestamp, Todo, TodoId, TodoItem, UserId, event_key, event_key_range};
 use serde::{Deserialize, Serialize};
 
 use super::*;
@@ -19,6 +20,9 @@ use crate::manifest::{
 };
 
 type Item = HashMap<String, AttributeValue>;
+
+/// How many rows [`ProjectionStore::put_many`] writes at once.
+pub const CONCURRENT_PUTS: usize = 16;
 
 /// Both tables of the stack, through one shared client.
 #[derive(Clone)]
@@ -36,6 +40,19 @@ impl DynamoStore {
 
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// A consistent Query of one todo's events, in version order.
+    fn one_todo_query(&self, user: &UserId, todo: &TodoId) -> QueryFluentBuilder {
+        let (low, high) = event_key_range(todo);
+        self.client
+            .query()
+            .table_name(&self.events_table)
+            .consistent_read(true)
+            .key_condition_expression("userId = :user AND eventKey BETWEEN :low AND :high")
+            .expression_attribute_values(":user", s(user.as_str()))
+            .expression_attribute_values(":low", s(low))
+            .expression_attribute_values(":high", s(high))
     }
 }
 
@@ -128,13 +145,7 @@ impl EventLog for DynamoStore {
         let mut start: Option<Item> = None;
         loop {
             let page = self
-                .client
-                .query()
-                .table_name(&self.events_table)
-                .consistent_read(true)
-                .key_condition_expression("userId = :user AND begins_with(eventKey, :todo)")
-                .expression_attribute_values(":user", s(user.as_str()))
-                .expression_attribute_values(":todo", s(format!("{todo}#")))
+                .one_todo_query(user, todo)
                 .set_exclusive_start_key(start)
                 .send()
                 .await
@@ -202,6 +213,17 @@ impl EventLog for DynamoStore {
                 }
             }
         }
+    }
+
+    async fn has_events(&self, user: &UserId, todo: &TodoId) -> Result<bool, StoreError> {
+        let page = self
+            .one_todo_query(user, todo)
+            .limit(1)
+            .projection_expression(EVENT_KEY)
+            .send()
+            .await
+            .map_err(|e| StoreError::backend("Query EventsTable (one key)", e))?;
+        Ok(page.count > 0)
     }
 }
 
@@ -411,6 +433,16 @@ impl ProjectionStore for DynamoStore {
             Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
             Err(e) => Err(StoreError::backend("PutItem TodoTable", e)),
         }
+    }
+
+    /// Conditional writes cannot be batched (BatchWriteItem takes no condition): up to
+    /// [`CONCURRENT_PUTS`] PutItem calls are in flight at once instead.
+    async fn put_many(&self, rows: &[(UserId, Todo)], guard: WriteGuard) -> Result<Vec<bool>, StoreError> {
+        use futures::{StreamExt as _, TryStreamExt as _};
+        // Collected first (futures start only when polled): a closure inside the stream would be
+        // asked to work for any lifetime, which async_trait's boxed futures cannot promise.
+        let puts: Vec<_> = rows.iter().map(|(user, state)| self.put(user, state, guard)).collect();
+        futures::stream::iter(puts).buffered(CONCURRENT_PUTS).try_collect().await
     }
 
     async fn remove(&self, user: &UserId, todo: &TodoId) -> Result<(), StoreError> {
