@@ -33,6 +33,13 @@ enum Command {
         #[arg(long)]
         data_dir: PathBuf,
     },
+    /// Runs a command (its output discarded) and prints one JSON line with its exit code, wall
+    /// time and peak memory (`ru_maxrss`). A small parent of its own, because a child's
+    /// `ru_maxrss` starts from its parent's resident memory when it was spawned.
+    Measure {
+        #[arg(trailing_var_arg = true, required = true)]
+        command: Vec<std::ffi::OsString>,
+    },
 }
 
 #[tokio::main]
@@ -42,6 +49,13 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::ReplaySqlite { data_dir }) => {
             let report = todo_bench::projection::replay_sqlite(&data_dir).await?;
             println!("{}", serde_json::to_string(&report)?);
+            Ok(())
+        }
+        Some(Command::Measure { command }) => {
+            let mut child = std::process::Command::new(&command[0]);
+            child.args(&command[1..]).stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null());
+            let finished = todo_bench::process::run_measured(&mut child)?;
+            println!("{}", serde_json::to_string(&todo_bench::process::Measured::from(&finished))?);
             Ok(())
         }
         None => {

@@ -55,7 +55,28 @@ pub struct Finished {
     pub max_rss_kb: u64,
 }
 
+/// What `todo-bench measure` reports of the command it ran.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Measured {
+    /// `None` when a signal ended it.
+    pub exit_code: Option<i32>,
+    pub wall_seconds: f64,
+    pub max_rss_kb: u64,
+}
+
+impl From<&Finished> for Measured {
+    fn from(finished: &Finished) -> Self {
+        Self {
+            exit_code: finished.status.code(),
+            wall_seconds: finished.wall.as_secs_f64(),
+            max_rss_kb: finished.max_rss_kb,
+        }
+    }
+}
+
 /// Runs a command to its end (blocking), timing it and reading its peak memory from `wait4`.
+/// The peak is at least the caller's own resident memory when it spawned the command: to measure
+/// a small program from a large process, run it under `todo-bench measure`.
 pub fn run_measured(command: &mut Command) -> anyhow::Result<Finished> {
     use std::os::unix::process::ExitStatusExt as _;
     let started = Instant::now();

@@ -14,7 +14,7 @@ use todo_local::sqlite::SqliteStore;
 use todo_platform::store::EventLog as _;
 
 use crate::fixtures::{EventClock, fresh_user, lifecycle, new_todo_id, parsed_stream_batch, put_events};
-use crate::process::run_measured;
+use crate::process::Measured;
 use crate::stats::Spread;
 use crate::{Progress, Settings};
 
@@ -306,7 +306,8 @@ pub async fn replay_embedded(settings: &Settings, progress: &Progress) -> anyhow
     Ok(results)
 }
 
-/// The `replay` binary against DynamoDB Local, fresh tables per run; peak memory from `wait4`.
+/// The `replay` binary against DynamoDB Local, fresh tables per run; peak memory from `wait4`
+/// in `todo-bench measure`.
 pub async fn replay_dynamodb(settings: &Settings, progress: &Progress) -> anyhow::Result<Vec<ReplayResult>> {
     let endpoint = todo_testkit::dynamodb::shared().endpoint.clone();
     let mut results = Vec::new();
@@ -319,8 +320,12 @@ pub async fn replay_dynamodb(settings: &Settings, progress: &Progress) -> anyhow
             todos = histories.len() as u64;
             let events: Vec<Event> = histories.into_iter().flatten().collect();
             put_events(&tables.client, &tables.events, &events).await?;
-            let mut command = std::process::Command::new(settings.binary("replay"));
+            // Under `todo-bench measure`: started from this process, which holds the generated
+            // events, its peak memory would start from ours.
+            let mut command = std::process::Command::new(std::env::current_exe().context("locating todo-bench")?);
             command
+                .arg("measure")
+                .arg(settings.binary("replay"))
                 .env_clear()
                 .env("PATH", std::env::var_os("PATH").unwrap_or_default())
                 .env(todo_platform::manifest::EVENTS_TABLE_NAME, &tables.events)
@@ -331,16 +336,27 @@ pub async fn replay_dynamodb(settings: &Settings, progress: &Progress) -> anyhow
                 .env("AWS_SECRET_ACCESS_KEY", "local")
                 .env("RUST_LOG", "warn")
                 .stdin(std::process::Stdio::null())
-                .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null());
-            let finished = tokio::task::spawn_blocking(move || run_measured(&mut command)).await?;
+            let output = tokio::task::spawn_blocking(move || command.output()).await?;
             crate::fixtures::drop_tables(&tables.client, &[&tables.events, &tables.todos]).await;
-            let finished = finished?;
-            if !finished.status.success() {
-                failures.push(format!("run {}: replay exited with {}", run + 1, finished.status));
-                continue;
-            }
-            let rate = count as f64 / finished.wall.as_secs_f64();
+            let output = output.context("running todo-bench measure")?;
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let finished = match serde_json::from_str::<Measured>(stdout.trim()) {
+                Ok(finished) if output.status.success() && finished.exit_code == Some(0) => finished,
+                Ok(finished) => {
+                    failures.push(format!("run {}: replay exited with {:?}", run + 1, finished.exit_code));
+                    continue;
+                }
+                Err(error) => {
+                    failures.push(format!(
+                        "run {}: todo-bench measure: {} ({error}): {stdout}",
+                        run + 1,
+                        output.status
+                    ));
+                    continue;
+                }
+            };
+            let rate = count as f64 / finished.wall_seconds;
             progress.say(&format!(
                 "replay DynamoDB Local {count} events, run {}/{}: {rate:.0} events/s, peak RSS {:.1} MB",
                 run + 1,
@@ -348,7 +364,7 @@ pub async fn replay_dynamodb(settings: &Settings, progress: &Progress) -> anyhow
                 finished.max_rss_kb as f64 / 1024.0
             ));
             rates.push(rate);
-            seconds.push(finished.wall.as_secs_f64());
+            seconds.push(finished.wall_seconds);
             peaks.push(finished.max_rss_kb as f64 / 1024.0);
         }
         results.push(ReplayResult {

@@ -122,11 +122,11 @@ impl SqliteStore {
 
     pub fn save_feed_position(&self, consumer: &str, seq: i64) -> Result<(), StoreError> {
         self.lock()
-            .execute(
+            .prepare_cached(
                 "INSERT INTO feed_position (consumer, seq) VALUES (?1, ?2)
                  ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq",
-                params![consumer, seq],
             )
+            .and_then(|mut s| s.execute(params![consumer, seq]))
             .map_err(backend("save the feed position"))?;
         Ok(())
     }
@@ -147,6 +147,44 @@ fn decode_event(record: &str) -> Result<Event, StoreError> {
 
 fn decode_item(key: &str, item: &str) -> Result<TodoItem, StoreError> {
     serde_json::from_str(item).map_err(corrupt(|| key.to_owned()))
+}
+
+/// Writes one read-model row unless the stored one is newer (see [`WriteGuard`]).
+fn put_row(connection: &Connection, user: &UserId, state: &Todo, guard: WriteGuard) -> Result<bool, StoreError> {
+    macro_rules! upsert_if_version {
+        ($comparison:literal) => {
+            concat!(
+                "INSERT INTO todos (user_id, todo_id, version, deleted, completed, item)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (user_id, todo_id) DO UPDATE SET
+                     version = excluded.version, deleted = excluded.deleted, completed = excluded.completed,
+                     item = excluded.item
+                 WHERE todos.version ",
+                $comparison,
+                " excluded.version"
+            )
+        };
+    }
+    let Some(row) = Row::from_state(user, state) else { return Ok(false) };
+    let item = serde_json::to_string(&row.item).map_err(|e| StoreError::backend("encode a todo row", e))?;
+    let sql = match guard {
+        WriteGuard::NewerOnly => upsert_if_version!("<"),
+        WriteGuard::NotOlder => upsert_if_version!("<="),
+    };
+    let changed = connection
+        .prepare_cached(sql)
+        .and_then(|mut s| {
+            s.execute(params![
+                user.as_str(),
+                row.item.id.to_string(),
+                row.item.version as i64,
+                row.deleted,
+                row.item.completed,
+                item
+            ])
+        })
+        .map_err(backend("write a todo row"))?;
+    Ok(changed > 0)
 }
 
 fn is_unique_violation(error: &rusqlite::Error) -> bool {
@@ -179,10 +217,13 @@ impl EventLog for SqliteStore {
             for event in events {
                 let record = event.to_record();
                 let json = serde_json::to_string(&record).map_err(|e| StoreError::backend("encode an event", e))?;
-                let inserted = transaction.execute(
-                    "INSERT INTO events (user_id, todo_id, version, occurred_at, record) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![record.user_id, record.todo_id, record.version as i64, record.occurred_at, json],
-                );
+                let inserted = transaction
+                    .prepare_cached(
+                        "INSERT INTO events (user_id, todo_id, version, occurred_at, record) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )
+                    .and_then(|mut s| {
+                        s.execute(params![record.user_id, record.todo_id, record.version as i64, record.occurred_at, json])
+                    });
                 match inserted {
                     Ok(_) => {}
                     // Dropping the transaction rolls back what this append wrote so far.
@@ -194,6 +235,13 @@ impl EventLog for SqliteStore {
         }
         self.appended.notify_waiters();
         Ok(())
+    }
+
+    async fn has_events(&self, user: &UserId, todo: &TodoId) -> Result<bool, StoreError> {
+        self.lock()
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM events WHERE user_id = ?1 AND todo_id = ?2)")
+            .and_then(|mut s| s.query_row(params![user.as_str(), todo.to_string()], |row| row.get(0)))
+            .map_err(backend("look for a todo's events"))
     }
 }
 
@@ -316,39 +364,25 @@ impl ProjectionStore for SqliteStore {
     }
 
     async fn put(&self, user: &UserId, state: &Todo, guard: WriteGuard) -> Result<bool, StoreError> {
-        let Some(row) = Row::from_state(user, state) else { return Ok(false) };
-        let item = serde_json::to_string(&row.item).map_err(|e| StoreError::backend("encode a todo row", e))?;
-        let condition = match guard {
-            WriteGuard::NewerOnly => "todos.version < excluded.version",
-            WriteGuard::NotOlder => "todos.version <= excluded.version",
-        };
-        let sql = format!(
-            "INSERT INTO todos (user_id, todo_id, version, deleted, completed, item) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (user_id, todo_id) DO UPDATE SET
-                 version = excluded.version, deleted = excluded.deleted, completed = excluded.completed,
-                 item = excluded.item
-             WHERE {condition}"
-        );
-        let changed = self
-            .lock()
-            .prepare_cached(&sql)
-            .and_then(|mut s| {
-                s.execute(params![
-                    user.as_str(),
-                    row.item.id.to_string(),
-                    row.item.version as i64,
-                    row.deleted,
-                    row.item.completed,
-                    item
-                ])
-            })
-            .map_err(backend("write a todo row"))?;
-        Ok(changed > 0)
+        put_row(&self.lock(), user, state, guard)
+    }
+
+    /// All rows in one transaction: one commit instead of one per row.
+    async fn put_many(&self, rows: &[(UserId, Todo)], guard: WriteGuard) -> Result<Vec<bool>, StoreError> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction().map_err(backend("begin writing todo rows"))?;
+        let written = rows
+            .iter()
+            .map(|(user, state)| put_row(&transaction, user, state, guard))
+            .collect::<Result<Vec<_>, _>>()?;
+        transaction.commit().map_err(backend("commit todo rows"))?;
+        Ok(written)
     }
 
     async fn remove(&self, user: &UserId, todo: &TodoId) -> Result<(), StoreError> {
         self.lock()
-            .execute("DELETE FROM todos WHERE user_id = ?1 AND todo_id = ?2", params![user.as_str(), todo.to_string()])
+            .prepare_cached("DELETE FROM todos WHERE user_id = ?1 AND todo_id = ?2")
+            .and_then(|mut s| s.execute(params![user.as_str(), todo.to_string()]))
             .map_err(backend("remove a todo row"))?;
         Ok(())
     }

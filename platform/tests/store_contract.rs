@@ -38,6 +38,7 @@ contract_tests!(
     user_history_is_in_time_order_and_paginates,
     scan_groups_todos_in_version_order,
     projection_writes_are_version_guarded,
+    many_rows_are_written_with_each_ones_guard,
     read_model_hides_tombstones_filters_and_paginates,
     rows_can_be_scanned_and_removed,
 );

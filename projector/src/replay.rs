@@ -83,6 +83,13 @@ struct Current {
     reload: bool,
 }
 
+/// Rebuilt rows waiting to be written: one page's worth at most, written together.
+#[derive(Default)]
+struct Pending {
+    todos: Vec<TodoId>,
+    rows: Vec<(UserId, Todo)>,
+}
+
 pub async fn replay(
     scan: &dyn EventScan,
     log: &dyn EventLog,
@@ -92,6 +99,7 @@ pub async fn replay(
 ) -> Result<ReplayReport, StoreError> {
     let mut report = ReplayReport::default();
     let mut current: Option<Current> = None;
+    let mut pending = Pending::default();
     let mut cursor = None;
     loop {
         let page = scan.scan(options.user.as_ref(), options.page_size, cursor).await?;
@@ -104,7 +112,7 @@ pub async fn replay(
                 }
                 previous => {
                     if let Some(done) = previous {
-                        settle(done, log, model, options, &mut report).await?;
+                        settle(done, log, model, options, &mut report, &mut pending).await?;
                     }
                     let mut item = Current {
                         user: event.user_id.clone(),
@@ -117,6 +125,7 @@ pub async fn replay(
                 }
             });
         }
+        write(model, &mut pending, &mut report).await?;
         progress(Progress { events: report.events, todos: report.todos, rows_checked: 0 });
         cursor = page.next;
         if cursor.is_none() {
@@ -124,7 +133,8 @@ pub async fn replay(
         }
     }
     if let Some(done) = current {
-        settle(done, log, model, options, &mut report).await?;
+        settle(done, log, model, options, &mut report, &mut pending).await?;
+        write(model, &mut pending, &mut report).await?;
     }
     remove_orphans(log, model, options, &mut report, &mut progress).await?;
     Ok(report)
@@ -138,13 +148,14 @@ fn advance(item: &mut Current, event: &Event) {
     }
 }
 
-/// Brings one todo's row in line with its fold (or, verifying, compares them).
+/// Folds one todo to its end: compares it with its row (verify), or queues the row (rebuild).
 async fn settle(
     item: Current,
     log: &dyn EventLog,
     model: &dyn ProjectionStore,
     options: &ReplayOptions,
     report: &mut ReplayReport,
+    pending: &mut Pending,
 ) -> Result<(), StoreError> {
     report.todos += 1;
     let state = match item.reload {
@@ -160,13 +171,32 @@ async fn settle(
             };
             report.record_drift(Drift { user: item.user, todo: item.todo, kind });
         }
-    } else if model.put(&item.user, &state, WriteGuard::NotOlder).await? {
-        report.written += 1;
     } else {
+        pending.todos.push(item.todo);
+        pending.rows.push((item.user, state));
+    }
+    Ok(())
+}
+
+/// Writes the queued rows, each unless its stored row is newer.
+async fn write(
+    model: &dyn ProjectionStore,
+    pending: &mut Pending,
+    report: &mut ReplayReport,
+) -> Result<(), StoreError> {
+    if pending.rows.is_empty() {
+        return Ok(());
+    }
+    let written = model.put_many(&pending.rows, WriteGuard::NotOlder).await?;
+    for ((todo, (user, state)), written) in pending.todos.drain(..).zip(pending.rows.drain(..)).zip(written) {
+        if written {
+            report.written += 1;
+            continue;
+        }
         // The row claims a version the events do not reach: it was written by something else.
-        let stored = model.state(&item.user, &item.todo).await?;
+        let stored = model.state(&user, &todo).await?;
         let kind = DriftKind::Differs { row_version: stored.version(), events_version: state.version() };
-        report.record_drift(Drift { user: item.user, todo: item.todo, kind });
+        report.record_drift(Drift { user, todo, kind });
     }
     Ok(())
 }
@@ -185,7 +215,7 @@ async fn remove_orphans(
         let page = model.scan_rows(options.user.as_ref(), options.page_size, cursor).await?;
         for row in page.items {
             checked += 1;
-            if !log.load(&row.user, &row.item.id).await?.is_empty() {
+            if log.has_events(&row.user, &row.item.id).await? {
                 continue;
             }
             if options.verify {

@@ -161,3 +161,43 @@ async fn a_late_older_event_never_resurrects_a_deleted_todo() {
     projector.apply(&events[1]).await.expect("a late rename");
     assert!(matches!(store.state(&user, &todo).await.expect("state"), Todo::Deleted(_)));
 }
+
+#[tokio::test]
+async fn a_rebuild_writes_page_by_page_and_never_regresses_a_row_ahead_of_its_events() {
+    let store = MemoryStore::new();
+    let (ann, bob) = (UserId::parse("ann").expect("user"), UserId::parse("bob").expect("user"));
+    let histories: Vec<Vec<Event>> = (0..5u32)
+        .map(|n| {
+            let user = if n % 2 == 0 { &ann } else { &bob };
+            history(user, TodoId::from_uuid(uuid::Uuid::now_v7()), &[Step::Rename(n as u8), Step::Complete], n)
+        })
+        .collect();
+    for history in &histories {
+        store.append(history).await.expect("append");
+    }
+    // A row claiming a version its events do not reach, and a row no event backs.
+    let ahead = &histories[1];
+    let mut claimed = fold(ahead);
+    if let Todo::Live(item) = &mut claimed {
+        item.version += 5;
+    }
+    store.put(&bob, &claimed, todo_platform::store::WriteGuard::NewerOnly).await.expect("put");
+    let orphan = history(&ann, TodoId::from_uuid(uuid::Uuid::now_v7()), &[], 9);
+    store.put(&ann, &fold(&orphan), todo_platform::store::WriteGuard::NewerOnly).await.expect("put");
+
+    let options = ReplayOptions { page_size: 2, ..ReplayOptions::default() };
+    let report = replay(&store, &store, &store, &options, |_| {}).await.expect("replay");
+
+    assert_eq!(report.events, 15);
+    assert_eq!((report.todos, report.written, report.removed), (5, 4, 1));
+    assert_eq!(report.drift_count, 1, "{report:?}");
+    let drift = &report.drift[0];
+    assert_eq!((drift.user.clone(), drift.todo), (bob.clone(), ahead[0].todo_id));
+    assert!(matches!(drift.kind, projector::replay::DriftKind::Differs { row_version: 8, events_version: 3 }));
+    assert_eq!(store.state(&bob, &ahead[0].todo_id).await.expect("state"), claimed, "kept, not regressed");
+    for history in histories.iter().filter(|h| h[0].todo_id != ahead[0].todo_id) {
+        let first = &history[0];
+        assert_eq!(store.state(&first.user_id, &first.todo_id).await.expect("state"), fold(history));
+    }
+    assert_eq!(store.state(&ann, &orphan[0].todo_id).await.expect("state"), Todo::NotCreated, "orphan removed");
+}

@@ -20,6 +20,7 @@ pub const CHECKS: &[&str] = &[
     "user_history_is_in_time_order_and_paginates",
     "scan_groups_todos_in_version_order",
     "projection_writes_are_version_guarded",
+    "many_rows_are_written_with_each_ones_guard",
     "read_model_hides_tombstones_filters_and_paginates",
     "rows_can_be_scanned_and_removed",
 ];
@@ -32,6 +33,7 @@ pub async fn run(check: &str, store: &dyn FullStore) {
         "user_history_is_in_time_order_and_paginates" => user_history_is_in_time_order_and_paginates(store).await,
         "scan_groups_todos_in_version_order" => scan_groups_todos_in_version_order(store).await,
         "projection_writes_are_version_guarded" => projection_writes_are_version_guarded(store).await,
+        "many_rows_are_written_with_each_ones_guard" => many_rows_are_written_with_each_ones_guard(store).await,
         "read_model_hides_tombstones_filters_and_paginates" => {
             read_model_hides_tombstones_filters_and_paginates(store).await
         }
@@ -104,6 +106,11 @@ async fn appended_events_load_in_version_order(store: &dyn FullStore) {
     assert_eq!(loaded, history, "an item's events come back whole, in version order");
     assert!(store.load(&bob, &todo(1)).await.expect("load").is_empty(), "another user's todo id loads nothing");
     assert!(store.load(&ann, &todo(3)).await.expect("load").is_empty());
+
+    assert!(store.has_events(&ann, &todo(1)).await.expect("has_events"));
+    assert!(store.has_events(&ann, &todo(2)).await.expect("has_events"));
+    assert!(!store.has_events(&ann, &todo(3)).await.expect("has_events"), "a todo with no events has none");
+    assert!(!store.has_events(&bob, &todo(1)).await.expect("has_events"), "another user's todo id is not theirs");
 }
 
 async fn append_is_conditional_and_atomic(store: &dyn FullStore) {
@@ -225,6 +232,27 @@ async fn projection_writes_are_version_guarded(store: &dyn FullStore) {
     assert_eq!(store.state(&ann, &todo(1)).await.expect("state"), v3, "a tombstone round-trips with its fields");
     assert!(!store.put(&ann, &Todo::NotCreated, WriteGuard::NotOlder).await.expect("put"));
     assert_eq!(store.state(&user("bob"), &todo(1)).await.expect("state"), Todo::NotCreated);
+}
+
+async fn many_rows_are_written_with_each_ones_guard(store: &dyn FullStore) {
+    let (ann, bob) = (user("ann"), user("bob"));
+    let history =
+        |who: &UserId, n: u128| vec![event(who, todo(n), 1, 1, created("a")), event(who, todo(n), 2, 2, renamed("b"))];
+    let (one, two, three) = (history(&ann, 1), history(&ann, 2), history(&bob, 3));
+    assert!(store.put(&ann, &fold(&two), WriteGuard::NewerOnly).await.expect("put"));
+
+    let batch = vec![
+        (ann.clone(), fold(&one)),
+        (ann.clone(), fold(&two[..1])),
+        (bob.clone(), fold(&three)),
+        (bob.clone(), Todo::NotCreated),
+    ];
+    let written = store.put_many(&batch, WriteGuard::NotOlder).await.expect("put_many");
+    assert_eq!(written, vec![true, false, true, false], "one answer per row, in order; a newer row is kept");
+    assert_eq!(store.state(&ann, &todo(1)).await.expect("state"), fold(&one));
+    assert_eq!(store.state(&ann, &todo(2)).await.expect("state"), fold(&two), "never regressed");
+    assert_eq!(store.state(&bob, &todo(3)).await.expect("state"), fold(&three));
+    assert_eq!(store.put_many(&[], WriteGuard::NewerOnly).await.expect("put_many"), Vec::<bool>::new());
 }
 
 async fn read_model_hides_tombstones_filters_and_paginates(store: &dyn FullStore) {

@@ -50,6 +50,11 @@ impl EventLog for MemoryStore {
         }
         Ok(())
     }
+
+    async fn has_events(&self, user: &UserId, todo: &TodoId) -> Result<bool, StoreError> {
+        let range = (user.clone(), *todo, 0)..=(user.clone(), *todo, u64::MAX);
+        Ok(self.events().range(range).next().is_some())
+    }
 }
 
 #[async_trait]

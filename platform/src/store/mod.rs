@@ -132,6 +132,9 @@ pub trait EventLog: Send + Sync {
 
     /// Appends events of one todo, all or none, each only if its version is not taken yet.
     async fn append(&self, events: &[Event]) -> Result<(), AppendError>;
+
+    /// Whether one todo has any event at all (replay's orphan check): reads one key, not the events.
+    async fn has_events(&self, user: &UserId, todo: &TodoId) -> Result<bool, StoreError>;
 }
 
 /// A user's events across all todos, in time order (`GET /history`).
@@ -188,6 +191,16 @@ pub trait ProjectionStore: Send + Sync {
     /// Stores a state unless the stored one is newer (see [`WriteGuard`]); `false` when it was kept.
     /// `Todo::NotCreated` is never written.
     async fn put(&self, user: &UserId, state: &Todo, guard: WriteGuard) -> Result<bool, StoreError>;
+
+    /// [`ProjectionStore::put`] for many rows (replay writes a page at a time): one result per row,
+    /// in order. Not atomic: a failure may leave some rows written, each of them correctly.
+    async fn put_many(&self, rows: &[(UserId, Todo)], guard: WriteGuard) -> Result<Vec<bool>, StoreError> {
+        let mut written = Vec::with_capacity(rows.len());
+        for (user, state) in rows {
+            written.push(self.put(user, state, guard).await?);
+        }
+        Ok(written)
+    }
 
     /// Removes a row (replay, for rows that no event backs).
     async fn remove(&self, user: &UserId, todo: &TodoId) -> Result<(), StoreError>;
