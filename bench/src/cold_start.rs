@@ -21,7 +21,7 @@ use todo_testkit::dynamodb::Tables;
 use crate::fixtures::{EventClock, ORIGIN, api, event, fresh_user, lifecycle, new_todo_id, put_events, stream_batch};
 use crate::runtime_api::{Completion, RuntimeApi};
 use crate::stats::{Samples, Spread};
-use crate::{Progress, Settings};
+use crate::{Emulator, Progress, Settings};
 
 /// The floor binary (in this crate).
 pub const FLOOR: &str = "bench-floor-lambda";
@@ -263,9 +263,13 @@ fn ms(duration: Duration) -> f64 {
 
 /// Every function and the floor, `cold_reps` rounds; the first `rss_reps` rounds also run the
 /// warm invocations.
-pub async fn measure(settings: &Settings, progress: &Progress) -> anyhow::Result<Vec<ColdStartResult>> {
-    let endpoint = todo_testkit::dynamodb::shared().endpoint.clone();
-    let tables = Tables::fresh().await;
+pub async fn measure(
+    settings: &Settings,
+    progress: &Progress,
+    dynamodb: &Emulator,
+) -> anyhow::Result<Vec<ColdStartResult>> {
+    let endpoint = dynamodb.endpoint().to_owned();
+    let tables = Tables::fresh_in(dynamodb.client.clone()).await;
     let reader = seed_reader(&tables).await?;
     let logs = settings.scratch.join("cold-start-logs");
     std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;

@@ -104,9 +104,8 @@ pub async fn put_events(client: &Client, table: &str, events: &[Event]) -> anyho
     Ok(())
 }
 
-/// Deletes tables a measurement is done with: DynamoDB Local slows down as the items and stream
-/// records of all the tables it holds pile up (writes to a table with a stream went from ~3 ms to
-/// ~30 ms over one run before the benchmark cleaned up after itself).
+/// Deletes tables a measurement is done with, so that the section's emulator holds only what the
+/// measurement at hand wrote.
 pub async fn drop_tables(client: &Client, names: &[&str]) {
     for name in names {
         let _ = client.delete_table().table_name(*name).send().await;

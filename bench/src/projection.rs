@@ -16,7 +16,7 @@ use todo_platform::store::EventLog as _;
 use crate::fixtures::{EventClock, fresh_user, lifecycle, new_todo_id, parsed_stream_batch, put_events};
 use crate::process::Measured;
 use crate::stats::Spread;
-use crate::{Progress, Settings};
+use crate::{Emulator, Progress, Settings};
 
 /// Records per stream batch: the event source mapping's default batch size.
 pub const BATCH_SIZE: usize = 100;
@@ -93,7 +93,11 @@ async fn project(projector: &Projector, batches: Vec<StreamBatch>) -> anyhow::Re
 
 /// The projector's handler on batches of `BATCH_SIZE` records, against DynamoDB Local (as in
 /// Lambda: GetItem + PutItem per record) and against the embedded store.
-pub async fn projector_throughput(settings: &Settings, progress: &Progress) -> anyhow::Result<Vec<ProjectorResult>> {
+pub async fn projector_throughput(
+    settings: &Settings,
+    progress: &Progress,
+    emulator: &Emulator,
+) -> anyhow::Result<Vec<ProjectorResult>> {
     let mut results = Vec::new();
     for dynamodb in [true, false] {
         let count = if dynamodb { settings.projector_events_dynamodb } else { settings.projector_events_embedded };
@@ -102,7 +106,7 @@ pub async fn projector_throughput(settings: &Settings, progress: &Progress) -> a
         for run in 0..settings.runs {
             let todos = histories(count)?;
             let elapsed = if dynamodb {
-                let tables = todo_testkit::dynamodb::Tables::fresh().await;
+                let tables = todo_testkit::dynamodb::Tables::fresh_in(emulator.client.clone()).await;
                 let store = Arc::new(tables.store());
                 let batches = stream_batches(&todos, &tables.events)?;
                 let elapsed = project(&Projector::new(store.clone(), store), batches).await;
@@ -308,14 +312,18 @@ pub async fn replay_embedded(settings: &Settings, progress: &Progress) -> anyhow
 
 /// The `replay` binary against DynamoDB Local, fresh tables per run; peak memory from `wait4`
 /// in `todo-bench measure`.
-pub async fn replay_dynamodb(settings: &Settings, progress: &Progress) -> anyhow::Result<Vec<ReplayResult>> {
-    let endpoint = todo_testkit::dynamodb::shared().endpoint.clone();
+pub async fn replay_dynamodb(
+    settings: &Settings,
+    progress: &Progress,
+    dynamodb: &Emulator,
+) -> anyhow::Result<Vec<ReplayResult>> {
+    let endpoint = dynamodb.endpoint().to_owned();
     let mut results = Vec::new();
     for &count in &settings.replay_sizes_dynamodb {
         let (mut rates, mut seconds, mut peaks, mut failures) = (vec![], vec![], vec![], vec![]);
         let mut todos = 0;
         for run in 0..settings.runs {
-            let tables = todo_testkit::dynamodb::Tables::fresh().await;
+            let tables = todo_testkit::dynamodb::Tables::fresh_in(dynamodb.client.clone()).await;
             let histories = histories(count)?;
             todos = histories.len() as u64;
             let events: Vec<Event> = histories.into_iter().flatten().collect();

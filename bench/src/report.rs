@@ -242,6 +242,16 @@ fn mark(met: Option<bool>) -> &'static str {
     }
 }
 
+/// A markdown table: the header row, its rule, then one line per row.
+fn table<R: IntoIterator<Item = String>>(md: &mut String, headers: &[&str], rows: impl IntoIterator<Item = R>) {
+    let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
+    md.push_str(&line(headers.iter().map(|h| (*h).to_owned()).collect()));
+    md.push_str(&line(vec!["---".to_owned(); headers.len()]));
+    for row in rows {
+        md.push_str(&line(row.into_iter().collect()));
+    }
+}
+
 fn markdown(results: &Results) -> String {
     let mut md = String::new();
     let m = &results.method;
@@ -276,10 +286,12 @@ fn markdown(results: &Results) -> String {
     );
     let _ = writeln!(md, "![Cold starts, warm latency next to the SDK floor, replay throughput](chart.svg)\n");
 
-    let _ = writeln!(md, "## Targets\n\n| target | goal | measured | |\n| --- | --- | --- | --- |");
-    for target in &results.targets {
-        let _ = writeln!(md, "| {} | {} | {} | {} |", target.name, target.target, target.measured, mark(target.met));
-    }
+    let _ = writeln!(md, "## Targets\n");
+    table(
+        &mut md,
+        &["target", "goal", "measured", ""],
+        results.targets.iter().map(|t| [t.name.clone(), t.target.clone(), t.measured.clone(), mark(t.met).to_owned()]),
+    );
 
     let _ = writeln!(
         md,
@@ -295,28 +307,36 @@ fn markdown(results: &Results) -> String {
          is `bench-floor-lambda`: the same runtime and SDK set-up, one GetItem per invocation, nothing else.\n",
         m.invocations, m.rss_rounds, m.cold_start_rounds
     );
-    let _ = writeln!(
-        md,
-        "| function | exec -> ready (ms) | ×floor | exec -> first response (ms) | ×floor | RSS after 1st (MB) | RSS after {} (MB) | ×floor | warm invoke p50 (ms) |\n\
-         | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-        m.invocations
+    let after = format!("RSS after {} (MB)", m.invocations);
+    table(
+        &mut md,
+        &[
+            "function",
+            "exec -> ready (ms)",
+            "×floor",
+            "exec -> first response (ms)",
+            "×floor",
+            "RSS after 1st (MB)",
+            &after,
+            "×floor",
+            "warm invoke p50 (ms)",
+        ],
+        results.cold_starts.iter().map(|c| {
+            let name = if c.is_floor { format!("*floor* ({})", c.function) } else { format!("`{}`", c.function) };
+            let ratio = |r: &Option<Spread>| if c.is_floor { "1".to_owned() } else { show(r, 2) };
+            [
+                name,
+                show(&c.ready_ms, 1),
+                ratio(&c.ready_ratio),
+                show(&c.first_response_ms, 1),
+                ratio(&c.first_response_ratio),
+                show(&c.rss_first_mb, 1),
+                show(&c.rss_after_mb, 1),
+                ratio(&c.rss_after_ratio),
+                show(&c.warm_invoke_p50_ms, 2),
+            ]
+        }),
     );
-    for c in &results.cold_starts {
-        let name = if c.is_floor { format!("*floor* ({})", c.function) } else { format!("`{}`", c.function) };
-        let ratio = |r: &Option<Spread>| if c.is_floor { "1".to_owned() } else { show(r, 2) };
-        let _ = writeln!(
-            md,
-            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            show(&c.ready_ms, 1),
-            ratio(&c.ready_ratio),
-            show(&c.first_response_ms, 1),
-            ratio(&c.first_response_ratio),
-            show(&c.rss_first_mb, 1),
-            show(&c.rss_after_mb, 1),
-            ratio(&c.rss_after_ratio),
-            show(&c.warm_invoke_p50_ms, 2)
-        );
-    }
     for c in results.cold_starts.iter().filter(|c| !c.failures.is_empty()) {
         let _ = writeln!(md, "\n`{}` failures: {}", c.function, c.failures.join("; "));
     }
@@ -332,28 +352,37 @@ fn markdown(results: &Results) -> String {
          is judged against.\n",
         m.warm_iterations_per_run
     );
-    let _ = writeln!(
-        md,
-        "| route | function | floor | handler p50 (ms) | floor p50 (ms) | ×floor p50 | handler p99 (ms) | floor p99 (ms) | ×floor p99 | single call p50 (ms) | ×single call |\n\
-         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    table(
+        &mut md,
+        &[
+            "route",
+            "function",
+            "floor",
+            "handler p50 (ms)",
+            "floor p50 (ms)",
+            "×floor p50",
+            "handler p99 (ms)",
+            "floor p99 (ms)",
+            "×floor p99",
+            "single call p50 (ms)",
+            "×single call",
+        ],
+        results.warm.iter().map(|w| {
+            [
+                format!("`{}`", w.route),
+                format!("`{}`", w.function),
+                w.floor_calls.clone(),
+                show(&w.handler_p50_ms, 2),
+                show(&w.floor_p50_ms, 2),
+                show(&w.ratio_p50, 2),
+                show(&w.handler_p99_ms, 2),
+                show(&w.floor_p99_ms, 2),
+                show(&w.ratio_p99, 2),
+                show(&w.single_call_p50_ms, 2),
+                show(&w.single_call_ratio_p50, 2),
+            ]
+        }),
     );
-    for w in &results.warm {
-        let _ = writeln!(
-            md,
-            "| `{}` | `{}` | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            w.route,
-            w.function,
-            w.floor_calls,
-            show(&w.handler_p50_ms, 2),
-            show(&w.floor_p50_ms, 2),
-            show(&w.ratio_p50, 2),
-            show(&w.handler_p99_ms, 2),
-            show(&w.floor_p99_ms, 2),
-            show(&w.ratio_p99, 2),
-            show(&w.single_call_p50_ms, 2),
-            show(&w.single_call_ratio_p50, 2)
-        );
-    }
 
     let _ = writeln!(
         md,
@@ -368,28 +397,37 @@ fn markdown(results: &Results) -> String {
          the emulator (Java, on the same two cores) is the bottleneck, not the stack.\n",
         m.load_connections, m.load_warmup_s, m.load_step_s, m.runs
     );
-    let _ = writeln!(
-        md,
-        "| store | route | rate (rps) | served (rps) | p50 (ms) | p99 (ms) | ×floor p99 | max (ms) | errors | todo-local CPU per request (µs) | other processes (cores) |\n\
-         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    table(
+        &mut md,
+        &[
+            "store",
+            "route",
+            "rate (rps)",
+            "served (rps)",
+            "p50 (ms)",
+            "p99 (ms)",
+            "×floor p99",
+            "max (ms)",
+            "errors",
+            "todo-local CPU per request (µs)",
+            "other processes (cores)",
+        ],
+        results.load.iter().map(|l| {
+            [
+                l.store.clone(),
+                format!("`{}`", l.route),
+                format!("{:.0}", l.rate_rps),
+                show(&l.throughput_rps, 0),
+                show(&l.p50_ms, 2),
+                show(&l.p99_ms, 2),
+                show(&l.p99_ratio_to_floor, 2),
+                show(&l.max_ms, 1),
+                l.errors.to_string(),
+                show(&l.server_cpu_us_per_request, 0),
+                format!("{:.2}", l.other_cores),
+            ]
+        }),
     );
-    for l in &results.load {
-        let _ = writeln!(
-            md,
-            "| {} | `{}` | {:.0} | {} | {} | {} | {} | {} | {} | {} | {:.2} |",
-            l.store,
-            l.route,
-            l.rate_rps,
-            show(&l.throughput_rps, 0),
-            show(&l.p50_ms, 2),
-            show(&l.p99_ms, 2),
-            show(&l.p99_ratio_to_floor, 2),
-            show(&l.max_ms, 1),
-            l.errors,
-            show(&l.server_cpu_us_per_request, 0),
-            l.other_cores
-        );
-    }
     for l in results.load.iter().filter(|l| l.first_error.is_some()) {
         let _ = writeln!(
             md,
@@ -412,21 +450,13 @@ fn markdown(results: &Results) -> String {
          mapping would.\n",
         m.staleness_samples_per_run, m.runs
     );
-    let _ = writeln!(
-        md,
-        "| store | p50 (ms) | p99 (ms) | max (ms) | not listed within 5 s |\n| --- | --- | --- | --- | --- |"
+    table(
+        &mut md,
+        &["store", "p50 (ms)", "p99 (ms)", "max (ms)", "not listed within 5 s"],
+        results.staleness.iter().map(|s| {
+            [s.store.clone(), show(&s.p50_ms, 2), show(&s.p99_ms, 2), show(&s.max_ms, 2), s.timeouts.to_string()]
+        }),
     );
-    for s in &results.staleness {
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} | {} |",
-            s.store,
-            show(&s.p50_ms, 2),
-            show(&s.p99_ms, 2),
-            show(&s.max_ms, 2),
-            s.timeouts
-        );
-    }
 
     let _ = writeln!(
         md,
@@ -436,58 +466,69 @@ fn markdown(results: &Results) -> String {
          each record reads the row and writes the next version (GetItem + conditional PutItem on DynamoDB).\n",
         crate::projection::BATCH_SIZE
     );
-    let _ = writeln!(md, "| store | events per run | events/s |\n| --- | --- | --- |");
-    for p in &results.projector {
-        let _ = writeln!(md, "| {} | {} | {} |", p.store, p.events_per_run, show(&p.events_per_second, 0));
-    }
+    table(
+        &mut md,
+        &["store", "events per run", "events/s"],
+        results
+            .projector
+            .iter()
+            .map(|p| [p.store.clone(), p.events_per_run.to_string(), show(&p.events_per_second, 0)]),
+    );
     let _ = writeln!(
         md,
         "\n**Replay**: the whole read model rebuilt from the event table (`projector::replay::replay`, default page \
          size), each run in a fresh process: on the embedded store `todo-bench replay-sqlite` over a SQLite file \
          whose read model was emptied first, reporting its own `VmHWM`; on DynamoDB Local the `replay` binary \
-         itself on fresh tables, its peak RSS from `wait4`. Histories: 20 todos per user, 5 events per todo \
+         itself on fresh tables, its peak RSS from `wait4` in a small parent (`todo-bench measure`). Histories: 20 todos per user, 5 events per todo \
          (created, edits, completed; every tenth deleted). Events/s counts the rebuild and the orphan check that \
          follows it.\n"
     );
-    let _ = writeln!(
-        md,
-        "| store | events | todos | events/s | floor events/s (read + fold only) | ×floor time | seconds | of which rebuild pass | of which orphan check | peak RSS (MB) |\n\
-         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    table(
+        &mut md,
+        &[
+            "store",
+            "events",
+            "todos",
+            "events/s",
+            "floor events/s (read + fold only)",
+            "×floor time",
+            "seconds",
+            "of which rebuild pass",
+            "of which orphan check",
+            "peak RSS (MB)",
+        ],
+        results.replay.iter().map(|r| {
+            [
+                r.store.clone(),
+                r.events.to_string(),
+                r.todos.to_string(),
+                show(&r.events_per_second, 0),
+                show(&r.scan_floor_events_per_second, 0),
+                show(&r.ratio_to_floor, 2),
+                show(&r.seconds, 2),
+                show(&r.rebuild_seconds, 2),
+                show(&r.orphan_check_seconds, 2),
+                show(&r.peak_rss_mb, 1),
+            ]
+        }),
     );
-    for r in &results.replay {
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            r.store,
-            r.events,
-            r.todos,
-            show(&r.events_per_second, 0),
-            show(&r.scan_floor_events_per_second, 0),
-            show(&r.ratio_to_floor, 2),
-            show(&r.seconds, 2),
-            show(&r.rebuild_seconds, 2),
-            show(&r.orphan_check_seconds, 2),
-            show(&r.peak_rss_mb, 1)
-        );
-    }
     for r in results.replay.iter().filter(|r| !r.failures.is_empty()) {
         let _ = writeln!(md, "\nreplay {} {} events failures: {}", r.store, r.events, r.failures.join("; "));
     }
 
-    let _ = writeln!(
-        md,
-        "\n## The run\n\n| section | seconds | other processes meanwhile | outcome |\n| --- | --- | --- | --- |"
+    let _ = writeln!(md, "\n## The run\n");
+    table(
+        &mut md,
+        &["section", "seconds", "other processes meanwhile", "outcome"],
+        results.sections.iter().map(|s| {
+            [
+                s.name.clone(),
+                format!("{:.0}", s.seconds),
+                s.other_load.describe(),
+                s.error.as_deref().map_or("ok".to_owned(), |e| format!("failed: {}", e.replace('|', "/"))),
+            ]
+        }),
     );
-    for s in &results.sections {
-        let _ = writeln!(
-            md,
-            "| {} | {:.0} | {} | {} |",
-            s.name,
-            s.seconds,
-            s.other_load.describe(),
-            s.error.as_deref().map_or("ok".to_owned(), |e| format!("failed: {}", e.replace('|', "/")))
-        );
-    }
     let _ = writeln!(
         md,
         "\nRaw figures, every run: [`results.json`](results.json). Scratch files and logs: `bench/results/tmp/` (not committed)."

@@ -22,7 +22,7 @@ use todo_testkit::dynamodb::Tables;
 
 use crate::fixtures::{EventClock, ORIGIN, api, created, event, fresh_user, lifecycle, new_todo_id, put_events};
 use crate::stats::{Samples, Spread};
-use crate::{Progress, Settings};
+use crate::{Emulator, Progress, Settings};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -346,8 +346,8 @@ struct RouteRuns {
     single_p50: Vec<f64>,
 }
 
-pub async fn measure(settings: &Settings, progress: &Progress) -> anyhow::Result<Vec<WarmResult>> {
-    let tables = Tables::fresh().await;
+pub async fn measure(settings: &Settings, progress: &Progress, dynamodb: &Emulator) -> anyhow::Result<Vec<WarmResult>> {
+    let tables = Tables::fresh_in(dynamodb.client.clone()).await;
     let store = Arc::new(tables.store());
     let client = store.client().clone();
     let edge = Edge::new(ORIGIN)?;

