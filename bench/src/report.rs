@@ -463,8 +463,10 @@ fn markdown(results: &Results) -> String {
         "\n## 5. Projector and replay\n\n\
          **Projector**: `Projector::handle_batch` on stream batches of {} records in the JSON Lambda delivers \
          (`NEW_IMAGE`, decoded by `aws_lambda_events`), todos of 5 events interleaved as a stream delivers them; \
-         each record reads the row and writes the next version (GetItem + conditional PutItem on DynamoDB).\n",
-        crate::projection::BATCH_SIZE
+         each record reads the row and writes the next version (GetItem + conditional PutItem on DynamoDB); \
+         up to {} todos of a batch at a time, each todo's events in stream order.\n",
+        crate::projection::BATCH_SIZE,
+        projector::CONCURRENT_TODOS
     );
     table(
         &mut md,

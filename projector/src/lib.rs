@@ -7,11 +7,14 @@
 //! item's events converges to the fold of all of them: an event that is not the next one (a gap) is
 //! repaired by folding the item's events read from the event table.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+
+use futures::StreamExt as _;
 
 use aws_lambda_events::event::dynamodb::{Event as StreamBatch, EventRecord as StreamRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use events_schema::{Event, EventRecord, evolve, fold};
+use events_schema::{Event, EventRecord, TodoId, UserId, evolve, fold};
 use todo_platform::store::{EventLog, ProjectionStore, StoreError, WriteGuard};
 
 pub mod replay;
@@ -79,36 +82,78 @@ impl Projector {
     }
 
     /// Handles one stream batch as Lambda delivers it, reporting the records that failed
-    /// (`ReportBatchItemFailures`): Lambda retries from the first of them, and the good records
-    /// around it are not redone, since applying an event twice changes nothing.
+    /// (`ReportBatchItemFailures`, in batch order): Lambda retries from the first of them, and the
+    /// good records around it are not redone, since applying an event twice changes nothing.
+    ///
+    /// Each todo's events are applied one after the other, in stream order; up to
+    /// [`CONCURRENT_TODOS`] todos at a time (a batch holds many users' todos, which share nothing).
     pub async fn handle_batch(&self, batch: StreamBatch) -> DynamoDbEventResponse {
-        let mut response = DynamoDbEventResponse::default();
-        for record in batch.records {
+        let mut failed: Vec<(usize, Option<String>)> = Vec::new();
+        let mut runs: Vec<Vec<(usize, Option<String>, Event)>> = Vec::new();
+        let mut run_of: HashMap<(UserId, TodoId), usize> = HashMap::new();
+        for (position, record) in batch.records.into_iter().enumerate() {
             let sequence_number = record.change.sequence_number.clone();
-            if let Err(error) = self.handle_record(record).await {
-                tracing::error!(
-                    sequence_number = sequence_number.as_deref().unwrap_or("<none>"),
-                    error = format!("{:#}", anyhow::Error::from(error)),
-                    "stream record not applied"
-                );
-                let mut failure = DynamoDbBatchItemFailure::default();
-                failure.item_identifier = sequence_number;
-                response.batch_item_failures.push(failure);
+            // The event table is append-only: anything but an insert is not an event to project.
+            if record.event_name != "INSERT" {
+                continue;
             }
+            match decode_stream_record(record) {
+                Ok(event) => {
+                    let next = runs.len();
+                    let run = *run_of.entry((event.user_id.clone(), event.todo_id)).or_insert(next);
+                    if run == next {
+                        runs.push(Vec::new());
+                    }
+                    runs[run].push((position, sequence_number, event));
+                }
+                Err(error) => {
+                    report_failure(sequence_number.as_deref(), error);
+                    failed.push((position, sequence_number));
+                }
+            }
+        }
+        let applied: Vec<_> = futures::stream::iter(runs.into_iter().map(|run| self.apply_run(run)))
+            .buffer_unordered(CONCURRENT_TODOS)
+            .collect()
+            .await;
+        failed.extend(applied.into_iter().flatten());
+        failed.sort_by_key(|(position, _)| *position);
+        let mut response = DynamoDbEventResponse::default();
+        for (_, sequence_number) in failed {
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = sequence_number;
+            response.batch_item_failures.push(failure);
         }
         response
     }
 
-    async fn handle_record(&self, record: StreamRecord) -> Result<Applied, RecordError> {
-        // The event table is append-only: anything but an insert is not an event to project.
-        if record.event_name != "INSERT" {
-            return Ok(Applied::AlreadyApplied);
+    /// One todo's events in stream order; returns the ones that failed.
+    async fn apply_run(&self, run: Vec<(usize, Option<String>, Event)>) -> Vec<(usize, Option<String>)> {
+        let mut failed = Vec::new();
+        for (position, sequence_number, event) in run {
+            match self.apply(&event).await {
+                Ok(applied) => {
+                    tracing::debug!(user = %event.user_id, todo = %event.todo_id, version = event.version, ?applied, "projected");
+                }
+                Err(error) => {
+                    report_failure(sequence_number.as_deref(), RecordError::from(error));
+                    failed.push((position, sequence_number));
+                }
+            }
         }
-        let event = decode_stream_record(record)?;
-        let applied = self.apply(&event).await?;
-        tracing::debug!(user = %event.user_id, todo = %event.todo_id, version = event.version, ?applied, "projected");
-        Ok(applied)
+        failed
     }
+}
+
+/// How many todos of one batch are applied at once.
+pub const CONCURRENT_TODOS: usize = 16;
+
+fn report_failure(sequence_number: Option<&str>, error: RecordError) {
+    tracing::error!(
+        sequence_number = sequence_number.unwrap_or("<none>"),
+        error = format!("{:#}", anyhow::Error::from(error)),
+        "stream record not applied"
+    );
 }
 
 /// The event in a stream record's `NEW_IMAGE`.
