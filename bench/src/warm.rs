@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
 use commands::CommandService;
 use events_schema::{Event, TodoCompleted, TodoDeleted, TodoEvent, TodoId, TodoUpdated, UserId, event_key_range, fold};
@@ -238,23 +239,26 @@ async fn steps(route: Route, count: usize, tables: &Tables, reader: &Reader) -> 
     Ok(steps)
 }
 
+/// One todo's events, read as the adapter reads them.
+fn one_todo_query(client: &Client, tables: &Tables, user: String, todo: &TodoId) -> QueryFluentBuilder {
+    let (low, high) = event_key_range(todo);
+    client
+        .query()
+        .table_name(&tables.events)
+        .consistent_read(true)
+        .key_condition_expression("userId = :user AND eventKey BETWEEN :low AND :high")
+        .expression_attribute_values(":user", s(user))
+        .expression_attribute_values(":low", s(low))
+        .expression_attribute_values(":high", s(high))
+}
+
 /// The floor's calls, as the adapter makes them; returns the time of the whole and of the
 /// PutItem alone (commands).
 async fn run_floor(client: &Client, tables: &Tables, floor: Floor) -> anyhow::Result<(Duration, Option<Duration>)> {
     let started = Instant::now();
     match floor {
         Floor::Command { user, todo, item } => {
-            client
-                .query()
-                .table_name(&tables.events)
-                .consistent_read(true)
-                .key_condition_expression("userId = :user AND eventKey BETWEEN :low AND :high")
-                .expression_attribute_values(":user", s(user))
-                .expression_attribute_values(":low", s(event_key_range(&todo).0))
-                .expression_attribute_values(":high", s(event_key_range(&todo).1))
-                .send()
-                .await
-                .context("floor Query")?;
+            one_todo_query(client, tables, user, &todo).send().await.context("floor Query")?;
             let put = Instant::now();
             client
                 .put_item()
@@ -291,17 +295,7 @@ async fn run_floor(client: &Client, tables: &Tables, floor: Floor) -> anyhow::Re
                 .context("floor Query TodoTable")?;
         }
         Floor::ItemHistoryQuery { user, todo } => {
-            client
-                .query()
-                .table_name(&tables.events)
-                .consistent_read(true)
-                .key_condition_expression("userId = :user AND eventKey BETWEEN :low AND :high")
-                .expression_attribute_values(":user", s(user))
-                .expression_attribute_values(":low", s(event_key_range(&todo).0))
-                .expression_attribute_values(":high", s(event_key_range(&todo).1))
-                .send()
-                .await
-                .context("floor Query EventsTable")?;
+            one_todo_query(client, tables, user, &todo).send().await.context("floor Query EventsTable")?;
         }
         Floor::TimelineQuery { user } => {
             client
