@@ -53,6 +53,7 @@ pub fn event(user: &UserId, todo: TodoId, version: u64, payload: TodoEvent, at: 
             actor: Some(format!("{user}@bench.example.com")),
             source_ip: Some("203.0.113.7".into()),
         },
+        chain: None,
     }
 }
 

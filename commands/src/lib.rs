@@ -6,7 +6,9 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use events_schema::{Command, Context, DomainError, Event, Timestamp, Todo, TodoEvent, TodoId, decide, evolve, fold};
+use events_schema::{
+    Command, Context, DomainError, Event, GENESIS_HASH, Timestamp, Todo, TodoEvent, TodoId, decide, evolve, fold,
+};
 use todo_platform::http::{Caller, Edge};
 use todo_platform::store::{AppendError, EventLog, StoreError};
 
@@ -59,9 +61,10 @@ pub async fn execute(
 ) -> Result<Todo, CommandError> {
     let mut lost_race = false;
     loop {
-        let state = fold(&log.load(&caller.user, &todo_id).await?);
+        let history = log.load(&caller.user, &todo_id).await?;
+        let state = fold(&history);
         let decided = decide(&state, command.clone(), context)?;
-        let events = record(&state, decided, caller, todo_id);
+        let events = record(&state, chain_head(&history), decided, caller, todo_id);
         match log.append(&events).await {
             Ok(()) => return Ok(events.iter().fold(state, evolve)),
             Err(AppendError::Conflict) if !lost_race => lost_race = true,
@@ -71,9 +74,25 @@ pub async fn execute(
     }
 }
 
-/// Wraps decided payloads into events: the next versions, fresh time-ordered ids, and times that
-/// never go back before the item's last event (Lambda clocks may differ slightly).
-fn record(state: &Todo, decided: Vec<TodoEvent>, caller: &Caller, todo_id: TodoId) -> Vec<Event> {
+/// The hash the todo's next event links to: its last event's, or the genesis value when there is
+/// none or it predates hashing (the chain then starts with the next event).
+fn chain_head(history: &[Event]) -> String {
+    match history.last().and_then(|event| event.chain.as_ref()) {
+        Some(chain) => chain.hash.clone(),
+        None => GENESIS_HASH.to_owned(),
+    }
+}
+
+/// Wraps decided payloads into events: the next versions, fresh time-ordered ids, times that never
+/// go back before the item's last event (Lambda clocks may differ slightly), each sealed into the
+/// todo's hash chain.
+fn record(
+    state: &Todo,
+    mut prev_hash: String,
+    decided: Vec<TodoEvent>,
+    caller: &Caller,
+    todo_id: TodoId,
+) -> Vec<Event> {
     let last = match state {
         Todo::NotCreated => None,
         Todo::Live(item) | Todo::Deleted(item) => Some(item.updated_at),
@@ -96,8 +115,13 @@ fn record(state: &Todo, decided: Vec<TodoEvent>, caller: &Caller, todo_id: TodoI
                 occurred_at: at,
                 payload,
                 metadata: caller.metadata.clone(),
-            };
+                chain: None,
+            }
+            .sealed(&prev_hash);
             at = at.next();
+            if let Some(chain) = &event.chain {
+                prev_hash.clone_from(&chain.hash);
+            }
             event
         })
         .collect()

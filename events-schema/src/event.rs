@@ -126,6 +126,17 @@ pub struct Event {
     pub occurred_at: Timestamp,
     pub payload: TodoEvent,
     pub metadata: EventMetadata,
+    /// The event's link in its todo's hash chain; `None` for events written before hashing.
+    pub chain: Option<Chain>,
+}
+
+/// An event's place in its todo's hash chain (see [`crate::integrity`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chain {
+    /// The `hash` of the todo's previous event, or [`crate::GENESIS_HASH`] where the chain starts.
+    pub prev_hash: String,
+    /// SHA-256 (lowercase hex) of the event's canonical JSON, `prevHash` included.
+    pub hash: String,
 }
 
 /// An event exactly as stored: one item of the event table, one `NEW_IMAGE` of its stream, one entry
@@ -149,10 +160,25 @@ pub struct EventRecord {
     pub data: serde_json::Map<String, serde_json::Value>,
     #[serde(flatten)]
     pub metadata: EventMetadata,
+    /// The `hash` of the same todo's previous event; 64 zeros for version 1 and for the first event
+    /// of a todo whose earlier events were written before hashing. Absent on those earlier events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9a-f]{64}$"))]
+    pub prev_hash: Option<String>,
+    /// SHA-256, lowercase hex, of the RFC 8785 canonical JSON of this record without `eventKey` and
+    /// `hash` (see `events-schema/README.md`). Absent on events written before hashing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9a-f]{64}$"))]
+    pub hash: Option<String>,
 }
 
 /// The sort key of an event: items of one todo sort together, in version order.
 pub fn event_key(todo_id: &TodoId, version: u64) -> String {
+    event_key_string(&todo_id.to_string(), version)
+}
+
+/// [`event_key`] from a todo id as stored (the audit reads ids it has not parsed).
+pub fn event_key_string(todo_id: &str, version: u64) -> String {
     format!("{todo_id}#{version:010}")
 }
 
@@ -219,7 +245,20 @@ impl Event {
             occurred_at: self.occurred_at.to_string(),
             data,
             metadata: self.metadata.clone(),
+            prev_hash: self.chain.as_ref().map(|c| c.prev_hash.clone()),
+            hash: self.chain.as_ref().map(|c| c.hash.clone()),
         }
+    }
+
+    /// Links this event to its todo's chain after `prev_hash` (the previous event's hash, or
+    /// [`crate::GENESIS_HASH`]) and computes its own hash.
+    pub fn sealed(mut self, prev_hash: &str) -> Self {
+        self.chain = None;
+        let mut record = self.to_record();
+        record.prev_hash = Some(prev_hash.to_owned());
+        let hash = crate::integrity::record_hash(&record);
+        self.chain = Some(Chain { prev_hash: prev_hash.to_owned(), hash });
+        self
     }
 
     pub fn from_record(record: EventRecord) -> Result<Self, DecodeError> {
@@ -240,6 +279,11 @@ impl Event {
             });
         }
         let payload = upcast(&record.event_type, record.schema_version, record.data)?;
+        // A half-present link is kept as unhashed; `todo-audit verify` reports such an event.
+        let chain = match (record.prev_hash, record.hash) {
+            (Some(prev_hash), Some(hash)) => Some(Chain { prev_hash, hash }),
+            _ => None,
+        };
         Ok(Self {
             user_id,
             todo_id,
@@ -248,6 +292,7 @@ impl Event {
             occurred_at,
             payload,
             metadata: record.metadata,
+            chain,
         })
     }
 }
@@ -270,6 +315,7 @@ mod tests {
                 completed: Some(false),
             }),
             metadata: EventMetadata { request_id: Some("req-1".into()), actor: Some("ann".into()), source_ip: None },
+            chain: None,
         }
     }
 
@@ -298,6 +344,8 @@ mod tests {
     fn records_round_trip() {
         let event = sample();
         assert_eq!(Event::from_record(event.to_record()).unwrap(), event);
+        let sealed = sample().sealed(crate::GENESIS_HASH);
+        assert_eq!(Event::from_record(sealed.to_record()).unwrap(), sealed);
     }
 
     #[test]

@@ -22,6 +22,7 @@ fn given(payloads: Vec<TodoEvent>) -> Vec<Event> {
                 occurred_at: at,
                 payload,
                 metadata: EventMetadata::default(),
+                chain: None,
             }
         })
         .collect()

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use audit::AuditService;
 use aws_config::BehaviorVersion;
 use commands::CommandService;
 use projector::Projector;
@@ -27,7 +28,7 @@ use crate::sqlite::SqliteStore;
 /// The handlers for the running stack, with the projector started in the background.
 pub async fn functions(stack: &StackContext) -> anyhow::Result<Functions> {
     let edge = Edge::new(&stack.origin)?;
-    let (commands, queries) = match &stack.dynamodb_endpoint {
+    let (commands, queries, audit) = match &stack.dynamodb_endpoint {
         None => embedded(stack, edge)?,
         Some(endpoint) => dynamodb(endpoint, edge).await?,
     };
@@ -39,17 +40,23 @@ pub async fn functions(stack: &StackContext) -> anyhow::Result<Functions> {
         .with("list-todos", lambda!(queries, queries::http::list_todos))?
         .with("get-todo", lambda!(queries, queries::http::get_todo))?
         .with("get-todo-history", lambda!(queries, queries::http::get_todo_history))?
-        .with("get-history", lambda!(queries, queries::http::get_history))?)
+        .with("get-history", lambda!(queries, queries::http::get_history))?
+        .with("get-history-digest", lambda!(audit, audit::http::get_history_digest))?
+        .with("export-data", lambda!(audit, audit::http::export_data))?)
 }
 
-type Services = (Arc<CommandService>, Arc<QueryService>);
+type Services = (Arc<CommandService>, Arc<QueryService>, Arc<AuditService>);
 
 fn embedded(stack: &StackContext, edge: Edge) -> anyhow::Result<Services> {
     let store = SqliteStore::open(&stack.data_dir)?;
     tracing::info!(path = %stack.data_dir.join("todo.sqlite3").display(), "embedded store");
     let shared = Arc::new(store.clone());
     tokio::spawn(crate::feed::follow(store, Projector::new(shared.clone(), shared.clone())));
-    Ok((Arc::new(CommandService::new(shared.clone(), edge.clone())), Arc::new(QueryService::with_store(shared, edge))))
+    Ok((
+        Arc::new(CommandService::new(shared.clone(), edge.clone())),
+        Arc::new(QueryService::with_store(shared.clone(), edge.clone())),
+        Arc::new(AuditService::new(shared, edge)),
+    ))
 }
 
 async fn dynamodb(endpoint: &str, edge: Edge) -> anyhow::Result<Services> {
@@ -77,7 +84,11 @@ async fn dynamodb(endpoint: &str, edge: Edge) -> anyhow::Result<Services> {
     let store = Arc::new(DynamoStore::new(client, events.clone(), todos));
     let poller = StreamPoller::open(&config, &events).await?;
     tokio::spawn(follow_stream(poller, Projector::new(store.clone(), store.clone())));
-    Ok((Arc::new(CommandService::new(store.clone(), edge.clone())), Arc::new(QueryService::with_store(store, edge))))
+    Ok((
+        Arc::new(CommandService::new(store.clone(), edge.clone())),
+        Arc::new(QueryService::with_store(store.clone(), edge.clone())),
+        Arc::new(AuditService::new(store, edge)),
+    ))
 }
 
 /// Polls the event table's stream as Lambda's event source mapping would, and hands each batch to

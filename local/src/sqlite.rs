@@ -15,11 +15,11 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use async_trait::async_trait;
-use events_schema::{Event, EventRecord, Todo, TodoId, TodoItem, UserId};
+use events_schema::{Event, EventRecord, Timestamp, Todo, TodoId, TodoItem, UserId};
 use rusqlite::{Connection, OptionalExtension, params};
 use todo_platform::store::{
     AppendError, EventLog, EventScan, EventTimeline, HistoryCursor, ListCursor, Page, ProjectionStore, ReadModel, Row,
-    ScanCursor, StatusFilter, StoreError, WriteGuard,
+    ScanCursor, StatusFilter, StoreError, StoredRecord, UnreadableItem, WriteGuard,
 };
 use tokio::sync::Notify;
 
@@ -201,6 +201,21 @@ fn decode_event(record: &str) -> Result<Event, StoreError> {
     Event::from_record(parsed).map_err(|source| StoreError::Corrupt { key, source })
 }
 
+/// A stored record as it is, without decoding the event (the audit reads what is stored).
+fn read_record(json: &str) -> StoredRecord {
+    serde_json::from_str::<EventRecord>(json).map_err(|e| {
+        let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+        let field = |name: &str| value.get(name).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        UnreadableItem { user_id: field("userId"), event_key: field("eventKey"), detail: e.to_string() }
+    })
+}
+
+/// `<todoId>#<version>` into its parts.
+fn split_event_key(key: &str) -> Option<(&str, u64)> {
+    let (todo, version) = key.split_once('#')?;
+    Some((todo, version.parse().ok()?))
+}
+
 fn decode_item(key: &str, item: &str) -> Result<TodoItem, StoreError> {
     serde_json::from_str(item).map_err(corrupt(|| key.to_owned()))
 }
@@ -306,6 +321,7 @@ impl EventTimeline for SqliteStore {
     async fn user_history(
         &self,
         user: &UserId,
+        until: Option<Timestamp>,
         limit: usize,
         after: Option<HistoryCursor>,
     ) -> Result<Page<Event, HistoryCursor>, StoreError> {
@@ -313,15 +329,19 @@ impl EventTimeline for SqliteStore {
             Some(c) => (c.occurred_at.to_string(), c.todo_id.to_string(), c.version as i64),
             None => (String::new(), String::new(), 0),
         };
+        let until = until.map(|t| t.to_string());
         let connection = self.lock();
         let mut statement = connection
             .prepare_cached(
                 "SELECT record FROM events WHERE user_id = ?1 AND (occurred_at, todo_id, version) > (?2, ?3, ?4)
+                 AND (?6 IS NULL OR occurred_at <= ?6)
                  ORDER BY occurred_at, todo_id, version LIMIT ?5",
             )
             .map_err(backend("read a user's history"))?;
         let records = statement
-            .query_map(params![user.as_str(), at, todo, version, limit as i64 + 1], |row| row.get::<_, String>(0))
+            .query_map(params![user.as_str(), at, todo, version, limit as i64 + 1, until], |row| {
+                row.get::<_, String>(0)
+            })
             .map_err(backend("read a user's history"))?;
         let events = records
             .map(|r| decode_event(&r.map_err(backend("read a user's history"))?))
@@ -332,14 +352,19 @@ impl EventTimeline for SqliteStore {
 
 #[async_trait]
 impl EventScan for SqliteStore {
-    async fn scan(
+    async fn scan_records(
         &self,
         user: Option<&UserId>,
         limit: usize,
         after: Option<ScanCursor>,
-    ) -> Result<Page<Event, ScanCursor>, StoreError> {
+    ) -> Result<Page<StoredRecord, ScanCursor>, StoreError> {
         let (after_user, after_todo, after_version) = match &after {
-            Some(c) => (c.user_id.to_string(), c.todo_id.to_string(), c.version as i64),
+            Some(c) => {
+                let (todo, version) = split_event_key(&c.event_key).ok_or_else(|| {
+                    StoreError::backend("scan the events", format!("`{}` is not an event key", c.event_key))
+                })?;
+                (c.user_id.clone(), todo.to_owned(), version as i64)
+            }
             None => (String::new(), String::new(), 0),
         };
         let connection = self.lock();
@@ -356,9 +381,10 @@ impl EventScan for SqliteStore {
                 |row| row.get::<_, String>(0),
             )
             .map_err(backend("scan the events"))?;
-        let events =
-            records.map(|r| decode_event(&r.map_err(backend("scan the events"))?)).collect::<Result<Vec<_>, _>>()?;
-        Ok(Page::from_overfetch(events, limit, ScanCursor::after))
+        let records = records
+            .map(|r| r.map(|json| read_record(&json)).map_err(backend("scan the events")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_overfetch(records, limit, ScanCursor::after_record))
     }
 }
 

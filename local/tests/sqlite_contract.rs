@@ -26,6 +26,7 @@ contract_tests!(
     append_is_conditional_and_atomic,
     user_history_is_in_time_order_and_paginates,
     scan_groups_todos_in_version_order,
+    sealed_events_keep_their_chain_as_stored,
     projection_writes_are_version_guarded,
     many_rows_are_written_with_each_ones_guard,
     read_model_hides_tombstones_filters_and_paginates,
@@ -51,6 +52,7 @@ async fn the_database_file_catches_up_with_the_log_off_the_request_path() {
             occurred_at: Timestamp::parse("2026-11-25T10:00:00Z").expect("time"),
             payload: TodoEvent::Created(TodoCreated { title: format!("todo {n}"), notes: None }),
             metadata: EventMetadata::default(),
+            chain: None,
         };
         store.append(&[event]).await.expect("append");
     }

@@ -92,15 +92,17 @@ pub const FUNCTIONS: &[Function] = &[
         binary: "list-todos",
         logical_id: "ListTodosFunction",
         route: Some(Route { method: "GET", path: "/item" }),
-        env: &[TODO_TABLE_NAME, CORS_ALLOWED_ORIGIN],
-        dynamodb: &[(Table::Todos, &["dynamodb:Query"])],
+        // `?asOf=` folds the user's events from the timeline index, never the read model.
+        env: &[TODO_TABLE_NAME, EVENTS_TABLE_NAME, CORS_ALLOWED_ORIGIN],
+        dynamodb: &[(Table::Todos, &["dynamodb:Query"]), (Table::EventsTimeline, &["dynamodb:Query"])],
     },
     Function {
         binary: "get-todo",
         logical_id: "GetTodoFunction",
         route: Some(Route { method: "GET", path: "/item/{id}" }),
-        env: &[TODO_TABLE_NAME, CORS_ALLOWED_ORIGIN],
-        dynamodb: &[(Table::Todos, &["dynamodb:GetItem"])],
+        // `?asOf=` and `?version=` fold the todo's events from the event table.
+        env: &[TODO_TABLE_NAME, EVENTS_TABLE_NAME, CORS_ALLOWED_ORIGIN],
+        dynamodb: &[(Table::Todos, &["dynamodb:GetItem"]), (Table::Events, &["dynamodb:Query"])],
     },
     Function {
         binary: "get-todo-history",
@@ -117,6 +119,20 @@ pub const FUNCTIONS: &[Function] = &[
         dynamodb: &[(Table::EventsTimeline, &["dynamodb:Query"])],
     },
     Function {
+        binary: "get-history-digest",
+        logical_id: "GetHistoryDigestFunction",
+        route: Some(Route { method: "GET", path: "/history/digest" }),
+        env: &[EVENTS_TABLE_NAME, CORS_ALLOWED_ORIGIN],
+        dynamodb: &[(Table::Events, &["dynamodb:Query"])],
+    },
+    Function {
+        binary: "export-data",
+        logical_id: "ExportDataFunction",
+        route: Some(Route { method: "GET", path: "/export" }),
+        env: &[EVENTS_TABLE_NAME, CORS_ALLOWED_ORIGIN],
+        dynamodb: &[(Table::Events, &["dynamodb:Query"])],
+    },
+    Function {
         binary: "projector",
         logical_id: "ProjectorFunction",
         route: None,
@@ -126,4 +142,4 @@ pub const FUNCTIONS: &[Function] = &[
 ];
 
 /// Binaries that are not Lambda functions (run by a developer or locally).
-pub const TOOLS: &[&str] = &["replay", "todo-local"];
+pub const TOOLS: &[&str] = &["replay", "todo-audit", "todo-local"];

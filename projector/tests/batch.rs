@@ -113,6 +113,7 @@ async fn many_todos_interleaved_each_reach_their_fold_and_failures_come_in_batch
                         occurred_at: at,
                         payload,
                         metadata: EventMetadata::default(),
+                        chain: None,
                     }
                 })
                 .collect()

@@ -64,6 +64,7 @@ fn history(user: &UserId, todo: TodoId, steps: &[Step], start_second: u32) -> Ve
                 occurred_at: at,
                 payload,
                 metadata: EventMetadata::default(),
+                chain: None,
             };
             state = evolve(state, &event);
             events.push(event);

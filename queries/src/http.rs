@@ -1,15 +1,18 @@
 //! The query routes.
 
-use events_schema::{Event, EventRecord, TodoItem};
+use chrono::Utc;
+use events_schema::{Event, EventRecord, Timestamp, TodoItem};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use todo_platform::http::{
-    ApiError, Caller, Reply, cursor_param, encode_cursor, page_limit, query_param, request_id, todo_id_param,
+    ApiError, Caller, Reply, as_of_param, cursor_param, encode_cursor, page_limit, query_param, request_id,
+    todo_id_param,
 };
 use todo_platform::store::{HistoryCursor, ListCursor, StatusFilter};
 
 use crate::QueryService;
+use crate::past::{Moment, NoPastState, list_as_of, todo_at};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -35,12 +38,27 @@ struct HistoryEntry {
     request_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     actor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prev_hash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hash: Option<String>,
 }
 
 impl From<&Event> for HistoryEntry {
     fn from(event: &Event) -> Self {
-        let EventRecord { event_id, todo_id, version, event_type, schema_version, occurred_at, data, metadata, .. } =
-            event.to_record();
+        let EventRecord {
+            event_id,
+            todo_id,
+            version,
+            event_type,
+            schema_version,
+            occurred_at,
+            data,
+            metadata,
+            prev_hash,
+            hash,
+            ..
+        } = event.to_record();
         Self {
             event_id,
             todo_id,
@@ -51,6 +69,8 @@ impl From<&Event> for HistoryEntry {
             data,
             request_id: metadata.request_id,
             actor: metadata.actor,
+            prev_hash,
+            hash,
         }
     }
 }
@@ -79,7 +99,11 @@ async fn list(service: &QueryService, request: &Request) -> Result<Reply, ApiErr
     };
     let limit = page_limit(request)?;
     let after: Option<ListCursor> = cursor_param(request)?;
-    let page = service.todos.list(&caller.user, status, limit, after).await.map_err(ApiError::internal)?;
+    let page = match as_of_param(request, now())? {
+        Some(as_of) => list_as_of(service.timeline.as_ref(), &caller.user, as_of, status, limit, after).await,
+        None => service.todos.list(&caller.user, status, limit, after).await,
+    }
+    .map_err(ApiError::internal)?;
     let body = TodoPage { items: page.items, next_cursor: page.next.as_ref().map(encode_cursor) };
     Reply::json(StatusCode::OK, &body)
 }
@@ -88,9 +112,55 @@ pub async fn get_todo(service: &QueryService, request: Request) -> Response<Body
     service.edge.respond(&request_id(&request), get(service, &request).await)
 }
 
+fn now() -> Timestamp {
+    Timestamp::from_datetime(Utc::now())
+}
+
+/// `?asOf=` or `?version=` (one at most).
+fn moment_param(request: &Request) -> Result<Option<Moment>, ApiError> {
+    let as_of = as_of_param(request, now())?;
+    let version = match query_param(request, "version") {
+        None => None,
+        Some(raw) => Some(raw.parse::<u64>().ok().filter(|v| *v >= 1).ok_or_else(|| {
+            ApiError::bad_request("invalid_version", "version must be a whole number from 1 to the todo's version")
+        })?),
+    };
+    match (as_of, version) {
+        (Some(_), Some(_)) => Err(ApiError::bad_request("invalid_query", "give asOf or version, not both")),
+        (Some(at), None) => Ok(Some(Moment::AsOf(at))),
+        (None, Some(version)) => Ok(Some(Moment::Version(version))),
+        (None, None) => Ok(None),
+    }
+}
+
+impl From<NoPastState> for ApiError {
+    fn from(why: NoPastState) -> Self {
+        match why {
+            NoPastState::Unknown => ApiError::NotFound,
+            NoPastState::NotYetCreated { created_at } => ApiError::NotFoundBecause {
+                code: "not_yet_created",
+                message: format!("the todo did not exist yet at that moment: it was created at {created_at}"),
+            },
+            NoPastState::Deleted { at, version } => ApiError::NotFoundBecause {
+                code: "deleted",
+                message: format!("the todo had been deleted at that moment: deleted at {at} (version {version})"),
+            },
+            NoPastState::NoSuchVersion { current } => ApiError::bad_request(
+                "invalid_version",
+                format!("the todo has versions 1 to {current}; there is no later version"),
+            ),
+        }
+    }
+}
+
 async fn get(service: &QueryService, request: &Request) -> Result<Reply, ApiError> {
     let caller = Caller::from_request(request)?;
     let id = todo_id_param(request)?;
+    if let Some(moment) = moment_param(request)? {
+        // A past state: no ETag, since it is not a version a command could apply to.
+        let item = todo_at(service.events.as_ref(), &caller.user, &id, moment).await.map_err(ApiError::internal)??;
+        return Reply::json(StatusCode::OK, &item);
+    }
     let item = service.todos.get(&caller.user, &id).await.map_err(ApiError::internal)?.ok_or(ApiError::NotFound)?;
     Ok(Reply::json(StatusCode::OK, &item)?.with_etag(item.version))
 }
@@ -118,7 +188,7 @@ async fn user_history(service: &QueryService, request: &Request) -> Result<Reply
     let caller = Caller::from_request(request)?;
     let limit = page_limit(request)?;
     let after: Option<HistoryCursor> = cursor_param(request)?;
-    let page = service.timeline.user_history(&caller.user, limit, after).await.map_err(ApiError::internal)?;
+    let page = service.timeline.user_history(&caller.user, None, limit, after).await.map_err(ApiError::internal)?;
     let body = HistoryPage {
         events: page.items.iter().map(HistoryEntry::from).collect(),
         next_cursor: page.next.as_ref().map(encode_cursor),

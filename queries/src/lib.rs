@@ -10,6 +10,7 @@ use todo_platform::store::dynamo::DynamoStore;
 use todo_platform::store::{EventLog, EventTimeline, ReadModel};
 
 pub mod http;
+pub mod past;
 
 /// What the query functions read: the read model for list/get, the event table for history.
 #[derive(Clone)]
@@ -35,11 +36,12 @@ impl QueryService {
         Self::new(store.clone(), store.clone(), store, edge)
     }
 
-    /// For `list-todos` and `get-todo`: `TODO_TABLE_NAME`, `CORS_ALLOWED_ORIGIN`.
+    /// For `list-todos` and `get-todo`: `TODO_TABLE_NAME`, `EVENTS_TABLE_NAME` (past states are
+    /// folds of the events), `CORS_ALLOWED_ORIGIN`.
     pub async fn read_model_from_env() -> anyhow::Result<Self> {
-        let todos = Tables::todos_from_env()?;
+        let Tables { events, todos } = Tables::from_env()?;
         let edge = Edge::from_env()?;
-        Ok(Self::with_store(Arc::new(DynamoStore::new(dynamodb_client().await, "", todos)), edge))
+        Ok(Self::with_store(Arc::new(DynamoStore::new(dynamodb_client().await, events, todos)), edge))
     }
 
     /// For `get-todo-history` and `get-history`: `EVENTS_TABLE_NAME`, `CORS_ALLOWED_ORIGIN`.

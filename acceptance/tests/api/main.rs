@@ -5,5 +5,6 @@
 mod bad_input;
 mod concurrency;
 mod isolation;
+mod past;
 mod routes;
 mod stack;

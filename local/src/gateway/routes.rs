@@ -190,6 +190,8 @@ mod tests {
         assert_eq!(found(&table, "POST", &format!("/item/{id}/done")), Some(("complete-todo", id_param.clone())));
         assert_eq!(found(&table, "GET", &format!("/item/{id}/history")), Some(("get-todo-history", id_param)));
         assert_eq!(found(&table, "GET", "/history"), Some(("get-history", BTreeMap::new())));
+        assert_eq!(found(&table, "GET", "/history/digest"), Some(("get-history-digest", BTreeMap::new())));
+        assert_eq!(found(&table, "GET", "/export"), Some(("export-data", BTreeMap::new())));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! headers and the request id on every response.
 
 use base64::Engine as _;
-use events_schema::{EventMetadata, TodoId, UserId};
+use events_schema::{EventMetadata, Timestamp, TodoId, UserId};
 use http::header::{self, HeaderName, HeaderValue};
 use http::{Method, StatusCode};
 use lambda_http::request::RequestContext;
@@ -29,6 +29,9 @@ pub enum ApiError {
     Unauthorized,
     #[error("no such todo")]
     NotFound,
+    /// A 404 that says more than "no such todo" (a past state that did not exist at that moment).
+    #[error("{message}")]
+    NotFoundBecause { code: &'static str, message: String },
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -55,7 +58,7 @@ impl ApiError {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::NotFoundBecause { .. } => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -69,6 +72,7 @@ impl ApiError {
             Self::BadRequest { code, .. } => code,
             Self::Unauthorized => "unauthorized",
             Self::NotFound => "not_found",
+            Self::NotFoundBecause { code, .. } => code,
             Self::Conflict(_) => "conflict",
             Self::PreconditionFailed(_) => "precondition_failed",
             Self::PayloadTooLarge(_) => "payload_too_large",
@@ -298,16 +302,42 @@ pub fn query_param(request: &Request, name: &str) -> Option<String> {
 
 /// `?limit=`: 1..=MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE when absent.
 pub fn page_limit(request: &Request) -> Result<usize, ApiError> {
+    limit_param(request, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+}
+
+/// `?limit=`: 1..=max, `default` when absent.
+pub fn limit_param(request: &Request, default: usize, max: usize) -> Result<usize, ApiError> {
     match query_param(request, "limit") {
-        None => Ok(DEFAULT_PAGE_SIZE),
+        None => Ok(default),
         Some(raw) => match raw.parse::<usize>() {
-            Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(n),
-            _ => Err(ApiError::bad_request(
-                "invalid_limit",
-                format!("limit must be a whole number from 1 to {MAX_PAGE_SIZE}"),
-            )),
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(ApiError::bad_request("invalid_limit", format!("limit must be a whole number from 1 to {max}"))),
         },
     }
+}
+
+/// `?asOf=`: an RFC 3339 instant, not in the future (`now`, the server's clock).
+pub fn as_of_param(request: &Request, now: Timestamp) -> Result<Option<Timestamp>, ApiError> {
+    let Some(raw) = query_param(request, "asOf") else {
+        return Ok(None);
+    };
+    let at = Timestamp::parse(&raw).map_err(|_| {
+        ApiError::bad_request(
+            "invalid_as_of",
+            format!("asOf must be an RFC 3339 instant such as 2026-11-29T17:30:00Z, not `{}`", truncated(&raw)),
+        )
+    })?;
+    if at > now {
+        return Err(ApiError::bad_request(
+            "invalid_as_of",
+            format!("asOf {at} is in the future (it is now {now}): the past only"),
+        ));
+    }
+    Ok(Some(at))
+}
+
+fn truncated(raw: &str) -> String {
+    raw.chars().take(64).collect()
 }
 
 /// Cursors are opaque to clients: base64url of a small JSON document.

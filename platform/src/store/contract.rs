@@ -3,8 +3,8 @@
 //! "works on SQLite" means "works on DynamoDB". Each check starts from an empty store.
 
 use events_schema::{
-    Event, EventMetadata, Timestamp, Todo, TodoCompleted, TodoCreated, TodoDeleted, TodoEvent, TodoId, TodoUpdated,
-    UserId, fold,
+    Event, EventMetadata, EventRecord, Timestamp, Todo, TodoCompleted, TodoCreated, TodoDeleted, TodoEvent, TodoId,
+    TodoUpdated, UserId, fold,
 };
 
 use super::*;
@@ -19,6 +19,7 @@ pub const CHECKS: &[&str] = &[
     "append_is_conditional_and_atomic",
     "user_history_is_in_time_order_and_paginates",
     "scan_groups_todos_in_version_order",
+    "sealed_events_keep_their_chain_as_stored",
     "projection_writes_are_version_guarded",
     "many_rows_are_written_with_each_ones_guard",
     "read_model_hides_tombstones_filters_and_paginates",
@@ -32,6 +33,7 @@ pub async fn run(check: &str, store: &dyn FullStore) {
         "append_is_conditional_and_atomic" => append_is_conditional_and_atomic(store).await,
         "user_history_is_in_time_order_and_paginates" => user_history_is_in_time_order_and_paginates(store).await,
         "scan_groups_todos_in_version_order" => scan_groups_todos_in_version_order(store).await,
+        "sealed_events_keep_their_chain_as_stored" => sealed_events_keep_their_chain_as_stored(store).await,
         "projection_writes_are_version_guarded" => projection_writes_are_version_guarded(store).await,
         "many_rows_are_written_with_each_ones_guard" => many_rows_are_written_with_each_ones_guard(store).await,
         "read_model_hides_tombstones_filters_and_paginates" => {
@@ -68,6 +70,7 @@ fn event(user_id: &UserId, todo_id: TodoId, version: u64, second: u32, payload: 
             actor: Some("tester".into()),
             source_ip: None,
         },
+        chain: None,
     }
 }
 
@@ -144,7 +147,7 @@ async fn user_history_is_in_time_order_and_paginates(store: &dyn FullStore) {
     let mut cursor = None;
     let mut pages = 0;
     loop {
-        let page = store.user_history(&ann, 2, cursor).await.expect("history");
+        let page = store.user_history(&ann, None, 2, cursor).await.expect("history");
         assert!(page.items.len() <= 2, "a page holds at most `limit` events");
         seen.extend(page.items.iter().map(|e| (e.todo_id, e.version)));
         pages += 1;
@@ -159,9 +162,42 @@ async fn user_history_is_in_time_order_and_paginates(store: &dyn FullStore) {
         vec![(todo(1), 1), (todo(2), 1), (todo(1), 2), (todo(1), 3), (todo(2), 2)],
         "only the user's events, oldest first, each once"
     );
-    let bobs = store.user_history(&bob, 10, None).await.expect("history");
+    let bobs = store.user_history(&bob, None, 10, None).await.expect("history");
     assert_eq!(bobs.items.len(), 1);
     assert_eq!(bobs.next, None);
+
+    // Up to an instant (lists as of a moment): that instant's own events included.
+    let mut until = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store.user_history(&ann, Some(at(4)), 2, cursor).await.expect("history until");
+        until.extend(page.items.iter().map(|e| (e.todo_id, e.version)));
+        cursor = page.next;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(until, vec![(todo(1), 1), (todo(2), 1), (todo(1), 2)], "events up to the instant, in time order");
+    let before = store.user_history(&ann, Some(at(0)), 10, None).await.expect("history until");
+    assert!(before.items.is_empty() && before.next.is_none());
+}
+
+async fn sealed_events_keep_their_chain_as_stored(store: &dyn FullStore) {
+    let ann = user("ann");
+    let first = event(&ann, todo(1), 1, 1, created("a")).sealed(events_schema::GENESIS_HASH);
+    let second = event(&ann, todo(1), 2, 2, renamed("b")).sealed(&first.chain.as_ref().expect("sealed").hash);
+    let legacy = event(&ann, todo(2), 1, 3, created("before hashing"));
+    append(store, std::slice::from_ref(&first)).await;
+    append(store, std::slice::from_ref(&second)).await;
+    append(store, std::slice::from_ref(&legacy)).await;
+
+    assert_eq!(store.load(&ann, &todo(1)).await.expect("load"), vec![first.clone(), second.clone()]);
+    assert_eq!(store.load(&ann, &todo(2)).await.expect("load"), vec![legacy.clone()], "no chain, none invented");
+    let records = store.scan_records(Some(&ann), 10, None).await.expect("scan records");
+    let records: Vec<EventRecord> = records.items.into_iter().map(|r| r.expect("readable")).collect();
+    assert_eq!(records, vec![first.to_record(), second.to_record(), legacy.to_record()], "exactly as appended");
+    assert_eq!(records[1].prev_hash, records[0].hash, "linked");
+    assert_eq!(events_schema::integrity::record_hash(&records[1]), records[1].hash.clone().expect("hash"));
 }
 
 async fn scan_groups_todos_in_version_order(store: &dyn FullStore) {

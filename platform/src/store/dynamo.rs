@@ -67,6 +67,13 @@ fn decode_event(item: Item) -> Result<Event, StoreError> {
     Event::from_record(record).map_err(|source| StoreError::Corrupt { key, source })
 }
 
+/// An item as the record it claims to be, without decoding the event (the audit reads it as stored).
+fn read_record(item: Item) -> StoredRecord {
+    let key = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+    let (user_id, event_key) = (key(USER_ID_KEY), key(EVENT_KEY));
+    serde_dynamo::from_item(item).map_err(|e| UnreadableItem { user_id, event_key, detail: e.to_string() })
+}
+
 fn encode_event(event: &Event) -> Result<Item, StoreError> {
     serde_dynamo::to_item(event.to_record()).map_err(|e| StoreError::backend("encode event", e))
 }
@@ -232,6 +239,7 @@ impl EventTimeline for DynamoStore {
     async fn user_history(
         &self,
         user: &UserId,
+        until: Option<Timestamp>,
         limit: usize,
         after: Option<HistoryCursor>,
     ) -> Result<Page<Event, HistoryCursor>, StoreError> {
@@ -242,13 +250,19 @@ impl EventTimeline for DynamoStore {
                 (EVENT_KEY.to_owned(), s(event_key(&c.todo_id, c.version))),
             ])
         });
-        let page = self
+        let mut query = self
             .client
             .query()
             .table_name(&self.events_table)
             .index_name(USER_TIMELINE_INDEX)
             .key_condition_expression("userId = :user")
-            .expression_attribute_values(":user", s(user.as_str()))
+            .expression_attribute_values(":user", s(user.as_str()));
+        if let Some(until) = until {
+            query = query
+                .key_condition_expression("userId = :user AND occurredAt <= :until")
+                .expression_attribute_values(":until", s(until.to_string()));
+        }
+        let page = query
             .limit(clamp_limit(limit))
             .set_exclusive_start_key(start)
             .send()
@@ -262,21 +276,17 @@ impl EventTimeline for DynamoStore {
 
 #[async_trait]
 impl EventScan for DynamoStore {
-    async fn scan(
+    async fn scan_records(
         &self,
         user: Option<&UserId>,
         limit: usize,
         after: Option<ScanCursor>,
-    ) -> Result<Page<Event, ScanCursor>, StoreError> {
-        let start = after.map(|c| {
-            HashMap::from([
-                (USER_ID_KEY.to_owned(), s(c.user_id.as_str())),
-                (EVENT_KEY.to_owned(), s(event_key(&c.todo_id, c.version))),
-            ])
-        });
+    ) -> Result<Page<StoredRecord, ScanCursor>, StoreError> {
+        let start = after
+            .map(|c| HashMap::from([(USER_ID_KEY.to_owned(), s(c.user_id)), (EVENT_KEY.to_owned(), s(c.event_key))]));
         let (items, last) = self.read_all_or_one_user(&self.events_table, user, limit, start).await?;
-        let items = items.into_iter().map(decode_event).collect::<Result<Vec<_>, _>>()?;
-        let next = last.and_then(|_| items.last().map(ScanCursor::after));
+        let items: Vec<StoredRecord> = items.into_iter().map(read_record).collect();
+        let next = last.and_then(|_| items.last().map(ScanCursor::after_record));
         Ok(Page { items, next })
     }
 }

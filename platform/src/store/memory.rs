@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use events_schema::{Event, Todo, TodoId, TodoItem, UserId};
+use events_schema::{Event, Timestamp, Todo, TodoId, TodoItem, UserId};
 
 use super::*;
 
@@ -62,11 +62,17 @@ impl EventTimeline for MemoryStore {
     async fn user_history(
         &self,
         user: &UserId,
+        until: Option<Timestamp>,
         limit: usize,
         after: Option<HistoryCursor>,
     ) -> Result<Page<Event, HistoryCursor>, StoreError> {
         let order = |e: &Event| (e.occurred_at, e.todo_id, e.version);
-        let mut mine: Vec<Event> = self.events().values().filter(|e| &e.user_id == user).cloned().collect();
+        let mut mine: Vec<Event> = self
+            .events()
+            .values()
+            .filter(|e| &e.user_id == user && until.is_none_or(|until| e.occurred_at <= until))
+            .cloned()
+            .collect();
         mine.sort_by_key(order);
         if let Some(after) = after {
             let after = (after.occurred_at, after.todo_id, after.version);
@@ -78,22 +84,27 @@ impl EventTimeline for MemoryStore {
 
 #[async_trait]
 impl EventScan for MemoryStore {
-    async fn scan(
+    async fn scan_records(
         &self,
         user: Option<&UserId>,
         limit: usize,
         after: Option<ScanCursor>,
-    ) -> Result<Page<Event, ScanCursor>, StoreError> {
-        let after = after.map(|c| (c.user_id, c.todo_id, c.version));
-        let items: Vec<Event> = self
+    ) -> Result<Page<StoredRecord, ScanCursor>, StoreError> {
+        let after = after.map(|c| (c.user_id, c.event_key));
+        let items: Vec<StoredRecord> = self
             .events()
             .iter()
             .filter(|(key, _)| user.is_none_or(|u| &key.0 == u))
-            .filter(|(key, _)| after.as_ref().is_none_or(|a| *key > a))
+            .filter(|(key, _)| {
+                after.as_ref().is_none_or(|(user, event_key)| {
+                    (key.0.as_str(), events_schema::event_key(&key.1, key.2).as_str())
+                        > (user.as_str(), event_key.as_str())
+                })
+            })
             .take(limit + 1)
-            .map(|(_, e)| e.clone())
+            .map(|(_, e)| Ok(e.to_record()))
             .collect();
-        Ok(Page::from_overfetch(items, limit, ScanCursor::after))
+        Ok(Page::from_overfetch(items, limit, ScanCursor::after_record))
     }
 }
 

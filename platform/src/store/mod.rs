@@ -6,7 +6,7 @@
 //! for replay). Every adapter passes the same contract suite (`contract`).
 
 use async_trait::async_trait;
-use events_schema::{DecodeError, Event, Timestamp, Todo, TodoId, TodoItem, UserId};
+use events_schema::{DecodeError, Event, EventRecord, Timestamp, Todo, TodoId, TodoItem, UserId, event_key};
 use serde::{Deserialize, Serialize};
 
 pub mod dynamo;
@@ -79,7 +79,15 @@ impl HistoryCursor {
 impl ScanCursor {
     /// The cursor that resumes after this event.
     pub fn after(event: &Event) -> Self {
-        Self { user_id: event.user_id.clone(), todo_id: event.todo_id, version: event.version }
+        Self { user_id: event.user_id.to_string(), event_key: event_key(&event.todo_id, event.version) }
+    }
+
+    /// The cursor that resumes after this item, readable or not.
+    pub fn after_record(record: &StoredRecord) -> Self {
+        match record {
+            Ok(record) => Self { user_id: record.user_id.clone(), event_key: record.event_key.clone() },
+            Err(item) => Self { user_id: item.user_id.clone(), event_key: item.event_key.clone() },
+        }
     }
 }
 
@@ -97,12 +105,24 @@ pub struct HistoryCursor {
     pub version: u64,
 }
 
-/// Where a scan of the event table resumes (replay).
+/// Where a scan of the event table resumes (replay, the audit): after this item's key, as stored,
+/// so that a scan can step over an item it cannot read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScanCursor {
-    pub user_id: UserId,
-    pub todo_id: TodoId,
-    pub version: u64,
+    pub user_id: String,
+    pub event_key: String,
+}
+
+/// An item of the event table as stored: a record (not yet decoded into an [`Event`], so that the
+/// audit sees exactly what is there), or what could be told of an item that is not even a record.
+pub type StoredRecord = Result<EventRecord, UnreadableItem>;
+
+/// An item of the event table that does not have the shape of an event record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableItem {
+    pub user_id: String,
+    pub event_key: String,
+    pub detail: String,
 }
 
 /// Which todos a listing shows.
@@ -137,26 +157,59 @@ pub trait EventLog: Send + Sync {
     async fn has_events(&self, user: &UserId, todo: &TodoId) -> Result<bool, StoreError>;
 }
 
-/// A user's events across all todos, in time order (`GET /history`).
+/// A user's events across all todos, in time order (`GET /history`, and lists as of an instant).
 #[async_trait]
 pub trait EventTimeline: Send + Sync {
+    /// Events after the cursor and, with `until`, no later than that instant.
     async fn user_history(
         &self,
         user: &UserId,
+        until: Option<Timestamp>,
         limit: usize,
         after: Option<HistoryCursor>,
     ) -> Result<Page<Event, HistoryCursor>, StoreError>;
 }
 
-/// The whole event table, or one user's part, grouped by todo and in version order (replay).
+/// The whole event table, or one user's part, grouped by todo and in version order (replay, the
+/// audit, digests and exports).
 #[async_trait]
 pub trait EventScan: Send + Sync {
+    /// One page of items as stored, readable or not.
+    async fn scan_records(
+        &self,
+        user: Option<&UserId>,
+        limit: usize,
+        after: Option<ScanCursor>,
+    ) -> Result<Page<StoredRecord, ScanCursor>, StoreError>;
+
+    /// One page of decoded events; an item that cannot be decoded is an error.
     async fn scan(
         &self,
         user: Option<&UserId>,
         limit: usize,
         after: Option<ScanCursor>,
-    ) -> Result<Page<Event, ScanCursor>, StoreError>;
+    ) -> Result<Page<Event, ScanCursor>, StoreError> {
+        let page = self.scan_records(user, limit, after).await?;
+        let items = page.items.into_iter().map(decode_stored).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page { items, next: page.next })
+    }
+}
+
+/// An event from a stored item, or why it is not one.
+pub fn decode_stored(stored: StoredRecord) -> Result<Event, StoreError> {
+    match stored {
+        Ok(record) => {
+            let key = record.event_key.clone();
+            Event::from_record(record).map_err(|source| StoreError::Corrupt { key, source })
+        }
+        Err(item) => Err(item.into()),
+    }
+}
+
+impl From<UnreadableItem> for StoreError {
+    fn from(item: UnreadableItem) -> Self {
+        Self::CorruptRow { key: format!("{}/{}", item.user_id, item.event_key), detail: item.detail }
+    }
 }
 
 /// The read model as the list and get queries see it: live todos only.

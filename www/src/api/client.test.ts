@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ApiClient, ApiError, NetworkError, versionFromEtag } from './client';
-import type { Todo } from './types';
+import { ApiClient, ApiError, IncompleteExportError, NetworkError, versionFromEtag } from './client';
+import type { ExportedEvent, HistoryDigest, Todo } from './types';
 
 const TODO: Todo = {
   id: '0190a5c2-0000-7000-8000-000000000001',
@@ -173,6 +173,96 @@ describe('ApiClient', () => {
     expect(await client.getHistory({ limit: 10, cursor: 'c' })).toEqual({ events: [event], nextCursor: 'n' });
     expect(calls[0].url).toBe(`https://api.example.com/Prod/item/${TODO.id}/history`);
     expect(calls[1].url).toBe('https://api.example.com/Prod/history?limit=10&cursor=c');
+  });
+});
+
+describe('ApiClient: the past, the digest and the export', () => {
+  const HASH = 'a'.repeat(64);
+  const DIGEST: HistoryDigest = { digest: 'b'.repeat(64), asOf: '2025-11-25T12:00:00Z', todos: 1, events: 2 };
+  const exported = (version: number): ExportedEvent => ({
+    userId: 'alice',
+    todoId: TODO.id,
+    version,
+    eventId: `e${version}`,
+    type: version === 1 ? 'TodoCreated' : 'TodoUpdated',
+    schemaVersion: 1,
+    occurredAt: `2025-11-25T10:0${version}:00Z`,
+    data: { title: `v${version}` },
+    sourceIp: '203.0.113.9',
+    prevHash: '0'.repeat(64),
+    hash: HASH,
+  });
+
+  it('lists as of an instant, with the status filter and paging', async () => {
+    const { client, calls } = clientWith([jsonResponse(200, { items: [TODO], nextCursor: 'c1' }), jsonResponse(200, { items: [] })]);
+    const all = await client.listAllTodos({ status: 'completed', asOf: '2025-11-25T10:00:05.000Z' });
+    expect(all).toEqual([TODO]);
+    expect(calls[0].url).toBe('https://api.example.com/Prod/item?asOf=2025-11-25T10%3A00%3A05.000Z&status=completed');
+    expect(new URL(calls[1].url).searchParams.get('cursor')).toBe('c1');
+    expect(new URL(calls[1].url).searchParams.get('asOf')).toBe('2025-11-25T10:00:05.000Z');
+  });
+
+  it('reads one todo at a version or at an instant, keeping the version it was at', async () => {
+    const { client, calls } = clientWith([
+      // A server may still send the current ETag; the version shown is the one asked for.
+      jsonResponse(200, { ...TODO, title: 'Old', version: 2 }, { ETag: '"5"' }),
+      jsonResponse(200, { ...TODO, version: 1 }),
+    ]);
+    expect(await client.getTodoAt(TODO.id, { version: 2 })).toMatchObject({ title: 'Old', version: 2 });
+    expect((await client.getTodoAt(TODO.id, { asOf: '2025-11-25T10:00:00Z' })).version).toBe(1);
+    expect(calls[0].url).toBe(`https://api.example.com/Prod/item/${TODO.id}?version=2`);
+    expect(calls[1].url).toBe(`https://api.example.com/Prod/item/${TODO.id}?asOf=2025-11-25T10%3A00%3A00Z`);
+  });
+
+  it('passes on why a past state cannot be shown', async () => {
+    const { client } = clientWith([
+      jsonResponse(404, { error: { code: 'deleted', message: 'the todo had been deleted at 2025-11-25T10:05:00Z (version 4)' } }),
+    ]);
+    await expect(client.getTodoAt(TODO.id, { version: 4 })).rejects.toMatchObject({ status: 404, code: 'deleted', message: expect.stringContaining('version 4') });
+  });
+
+  it('reads the digest', async () => {
+    const { client, calls } = clientWith([jsonResponse(200, DIGEST)]);
+    expect(await client.getHistoryDigest()).toEqual(DIGEST);
+    expect(calls[0].url).toBe('https://api.example.com/Prod/history/digest');
+  });
+
+  it('exports every page, reports progress, and ends with the digest of the last page', async () => {
+    const { client, calls } = clientWith([
+      jsonResponse(200, { events: [exported(1)], nextCursor: 'p2' }),
+      jsonResponse(200, { events: [exported(2)], digest: DIGEST }),
+    ]);
+    const progress: number[] = [];
+    const result = await client.exportAll({ limit: 1, onProgress: (n) => progress.push(n) });
+    expect(result).toEqual({ events: [exported(1), exported(2)], digest: DIGEST });
+    // Unchanged: fields the SPA does not know are kept.
+    expect(result.events[0].sourceIp).toBe('203.0.113.9');
+    expect(progress).toEqual([1, 2]);
+    expect(calls.map((c) => c.url)).toEqual([
+      'https://api.example.com/Prod/export?limit=1',
+      'https://api.example.com/Prod/export?limit=1&cursor=p2',
+    ]);
+  });
+
+  it('refuses an export whose last page has no digest', async () => {
+    const { client } = clientWith([jsonResponse(200, { events: [exported(1)] })]);
+    await expect(client.exportAll()).rejects.toBeInstanceOf(IncompleteExportError);
+  });
+
+  it('refuses an export that repeats a page instead of looping or saving half of it', async () => {
+    const { client, fetchMock } = clientWith(() => jsonResponse(200, { events: [exported(1)], nextCursor: 'same' }));
+    await expect(client.exportAll()).rejects.toThrow(/same page/);
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+  });
+
+  it('stops an export when its signal aborts', async () => {
+    const controller = new AbortController();
+    const { client } = clientWith((_url, init) => {
+      if (init.signal?.aborted) throw new DOMException('aborted', 'AbortError');
+      controller.abort();
+      return jsonResponse(200, { events: [exported(1)], nextCursor: 'next' });
+    });
+    await expect(client.exportAll({ signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
   });
 });
 

@@ -3,6 +3,10 @@
  * (`Authorization: Bearer <id_token>`), because API Gateway's Cognito authorizer accepts ID tokens.
  */
 import type {
+  DataExport,
+  ExportedEvent,
+  ExportPage,
+  HistoryDigest,
   HistoryPage,
   NewTodo,
   StatusFilter,
@@ -44,8 +48,18 @@ export class NetworkError extends Error {
   }
 }
 
+/** The server's export did not end as the contract says (no digest, a repeated page): nothing to save. */
+export class IncompleteExportError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IncompleteExportError';
+  }
+}
+
 export interface ListOptions {
   status?: StatusFilter;
+  /** An RFC 3339 instant: the list as it stood then (read-only), instead of now. */
+  asOf?: string;
   limit?: number;
   cursor?: string;
   signal?: AbortSignal;
@@ -55,6 +69,17 @@ export interface HistoryOptions {
   limit?: number;
   cursor?: string;
   signal?: AbortSignal;
+}
+
+/** A past state of one todo: after its event of that version, or as it stood at an RFC 3339 instant. */
+export type PastPoint = { version: number } | { asOf: string };
+
+export interface ExportOptions {
+  /** Events per page, 1..1000 (the server's default is 500). */
+  limit?: number;
+  signal?: AbortSignal;
+  /** Called after each page with the number of events received so far. */
+  onProgress?: (eventsSoFar: number) => void;
 }
 
 /** What the UI needs from the API; components depend on this, tests may fake it. */
@@ -68,8 +93,14 @@ export interface TodoApi {
   updateTodo(id: string, patch: TodoPatch, expectedVersion: number): Promise<Todo>;
   completeTodo(id: string, expectedVersion: number): Promise<Todo>;
   deleteTodo(id: string, expectedVersion: number): Promise<void>;
+  /** The todo as it was (read-only); its `version` is the version shown. */
+  getTodoAt(id: string, at: PastPoint, signal?: AbortSignal): Promise<Todo>;
   getItemHistory(id: string, signal?: AbortSignal): Promise<TodoEvent[]>;
   getHistory(options?: HistoryOptions): Promise<HistoryPage>;
+  getHistoryDigest(signal?: AbortSignal): Promise<HistoryDigest>;
+  getExportPage(options?: HistoryOptions): Promise<ExportPage>;
+  /** Follows `nextCursor` to the last page, which must carry the digest; anything less is an error. */
+  exportAll(options?: ExportOptions): Promise<DataExport>;
 }
 
 export interface ApiClientOptions {
@@ -118,8 +149,8 @@ export class ApiClient implements TodoApi {
     this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   }
 
-  async listTodos({ status, limit, cursor, signal }: ListOptions = {}): Promise<TodoPage> {
-    const { body } = await this.request<TodoPage>('/item', { query: { status, limit, cursor }, signal });
+  async listTodos({ status, asOf, limit, cursor, signal }: ListOptions = {}): Promise<TodoPage> {
+    const { body } = await this.request<TodoPage>('/item', { query: { asOf, status, limit, cursor }, signal });
     return { items: body.items ?? [], nextCursor: body.nextCursor ?? undefined };
   }
 
@@ -162,6 +193,11 @@ export class ApiClient implements TodoApi {
     await this.request<undefined>(itemPath(id), { method: 'DELETE', ifMatch: expectedVersion });
   }
 
+  async getTodoAt(id: string, at: PastPoint, signal?: AbortSignal): Promise<Todo> {
+    const query = 'version' in at ? { version: at.version } : { asOf: at.asOf };
+    return (await this.request<Todo>(itemPath(id), { query, signal })).body;
+  }
+
   async getItemHistory(id: string, signal?: AbortSignal): Promise<TodoEvent[]> {
     const { body } = await this.request<{ events?: TodoEvent[] }>(`${itemPath(id)}/history`, { signal });
     return body.events ?? [];
@@ -170,6 +206,39 @@ export class ApiClient implements TodoApi {
   async getHistory({ limit, cursor, signal }: HistoryOptions = {}): Promise<HistoryPage> {
     const { body } = await this.request<HistoryPage>('/history', { query: { limit, cursor }, signal });
     return { events: body.events ?? [], nextCursor: body.nextCursor ?? undefined };
+  }
+
+  async getHistoryDigest(signal?: AbortSignal): Promise<HistoryDigest> {
+    return (await this.request<HistoryDigest>('/history/digest', { signal })).body;
+  }
+
+  async getExportPage({ limit, cursor, signal }: HistoryOptions = {}): Promise<ExportPage> {
+    const { body } = await this.request<ExportPage>('/export', { query: { limit, cursor }, signal });
+    return {
+      events: body.events ?? [],
+      nextCursor: body.nextCursor ?? undefined,
+      digest: body.digest ?? undefined,
+    };
+  }
+
+  async exportAll({ limit, signal, onProgress }: ExportOptions = {}): Promise<DataExport> {
+    const events: ExportedEvent[] = [];
+    const seen = new Set<string>();
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const result = await this.getExportPage({ limit, cursor, signal });
+      events.push(...result.events);
+      onProgress?.(events.length);
+      if (!result.nextCursor) {
+        if (!result.digest) throw new IncompleteExportError('The export ended without its digest, so it cannot be checked.');
+        return { events, digest: result.digest };
+      }
+      // Unlike a list, an export with a page missing or repeated is worse than none.
+      if (seen.has(result.nextCursor)) throw new IncompleteExportError('The server sent the same page of the export twice.');
+      seen.add(result.nextCursor);
+      cursor = result.nextCursor;
+    }
+    throw new IncompleteExportError(`The export did not end after ${MAX_PAGES} pages.`);
   }
 
   private async request<T>(path: string, options: RequestOptions = {}): Promise<{ body: T; response: Response }> {

@@ -57,13 +57,22 @@ interface EventEnvelope<T extends EventType, D> {
   requestId?: string;
   /** Who did it; its shape is the back end's, so only render it when it is a string. */
   actor?: unknown;
+  /** The `hash` of this todo's previous event (64 zeros for its first); absent on events from before hashing. */
+  prevHash?: string;
+  /** SHA-256 over the event and `prevHash` (64 lowercase hex digits); absent on events from before hashing. */
+  hash?: string;
 }
 
 export type TodoEvent =
   | EventEnvelope<'TodoCreated', TodoCreatedData>
   | EventEnvelope<'TodoUpdated', TodoUpdatedData>
-  | EventEnvelope<'TodoCompleted', Record<string, never>>
-  | EventEnvelope<'TodoDeleted', Record<string, never>>;
+  | EventEnvelope<'TodoCompleted', TodoTitleData>
+  | EventEnvelope<'TodoDeleted', TodoTitleData>;
+
+/** Newer back ends record the title a todo had when it was completed or deleted; older events are `{}`. */
+export interface TodoTitleData {
+  title?: string;
+}
 
 export interface ItemHistory {
   events: TodoEvent[];
@@ -72,6 +81,50 @@ export interface ItemHistory {
 export interface HistoryPage {
   events: TodoEvent[];
   nextCursor?: string;
+}
+
+/** `GET /history/digest`: one hash over every todo's head (id, version, hash) as of `asOf`. */
+export interface HistoryDigest {
+  /** SHA-256, 64 lowercase hex digits. */
+  digest: string;
+  asOf: string;
+  todos: number;
+  events: number;
+}
+
+/**
+ * One event of `GET /export`, exactly as stored. The SPA never rewrites one: it is saved as the
+ * server sent it, so the fields below are only what it reads, not all there may be.
+ */
+export interface ExportedEvent {
+  userId: string;
+  todoId: string;
+  version: number;
+  eventId: string;
+  type: string;
+  schemaVersion: number;
+  occurredAt: string;
+  data: Record<string, unknown>;
+  requestId?: string;
+  actor?: unknown;
+  sourceIp?: string;
+  traceId?: string;
+  prevHash?: string;
+  hash?: string;
+  [field: string]: unknown;
+}
+
+/** One page of `GET /export`; `digest` comes on the last page (the one without `nextCursor`). */
+export interface ExportPage {
+  events: ExportedEvent[];
+  nextCursor?: string;
+  digest?: HistoryDigest;
+}
+
+/** A whole export: every event, then the digest that covers them. */
+export interface DataExport {
+  events: ExportedEvent[];
+  digest: HistoryDigest;
 }
 
 export interface ErrorBody {

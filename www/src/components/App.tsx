@@ -6,10 +6,13 @@ import { currentPath, idTokenSource, safeReturnPath, signOut } from '../auth/oid
 import type { RuntimeConfig } from '../config';
 import { describeError } from '../lib/errors';
 import { Link, navigate, useRoute, type Route } from '../lib/router';
+import { AccountPage } from './AccountPage';
 import { AlertRegion, AlertsProvider, useAlerts } from './Alerts';
 import { ApiContext } from './ApiContext';
 import { ItemHistoryPage } from './ItemHistoryPage';
+import { ItemVersionPage } from './ItemVersionPage';
 import { Landing } from './Landing';
+import { ListAsOfPage } from './ListAsOfPage';
 import { usePageTitle } from './PageTitle';
 import { TodoPage } from './TodoPage';
 import { UserHistoryPage } from './UserHistoryPage';
@@ -128,6 +131,9 @@ function Shell({ config, userManager }: { config: RuntimeConfig; userManager: Us
             <Link to="/history" aria-current={route.name === 'history' ? 'page' : undefined}>
               History
             </Link>
+            <Link to="/account" aria-current={route.name === 'account' ? 'page' : undefined}>
+              Account
+            </Link>
           </nav>
           <div className="account">
             {who && (
@@ -151,14 +157,21 @@ function Shell({ config, userManager }: { config: RuntimeConfig; userManager: Us
   );
 }
 
-function Page({ route }: { route: Route }) {
+/** The page for a route (exported for tests that follow links from page to page). */
+export function Page({ route }: { route: Route }) {
   switch (route.name) {
     case 'todos':
       return <TodoPage />;
     case 'history':
       return <UserHistoryPage />;
+    case 'listAsOf':
+      return <ListAsOfPage key={route.asOf} asOf={route.asOf} />;
     case 'itemHistory':
       return <ItemHistoryPage key={route.id} id={route.id} />;
+    case 'itemVersion':
+      return <ItemVersionPage key={`${route.id}@${route.version}`} id={route.id} version={route.version} />;
+    case 'account':
+      return <AccountPage />;
     default:
       return <NotFound />;
   }

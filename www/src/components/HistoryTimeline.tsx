@@ -1,6 +1,7 @@
 import type { Ref } from 'react';
+import type { TodoEvent } from '../api/types';
 import type { DescribedEvent, FieldChange } from '../lib/history';
-import { itemHistoryPath, Link } from '../lib/router';
+import { itemHistoryPath, itemVersionPath, Link } from '../lib/router';
 import { Timestamp } from './Timestamp';
 
 interface Props {
@@ -32,6 +33,33 @@ export function describeChange(change: FieldChange, kind: DescribedEvent['kind']
   return `${name} changed from ${quote(change.from)} to ${quote(change.to)}`;
 }
 
+/** The first characters of a hash: enough to compare by eye, short enough to skim past. */
+export function shortHash(hash: string): string {
+  return `${hash.slice(0, 12)}…`;
+}
+
+/** An event's hashes, folded away: auditors open it, everyone else reads past one short line. */
+function EventHashes({ event }: { event: TodoEvent }) {
+  if (!event.hash) return null;
+  return (
+    <details className="hash-details">
+      <summary>
+        Hash <code>{shortHash(event.hash)}</code>
+      </summary>
+      <dl className="facts">
+        <dt>Hash (SHA-256)</dt>
+        <dd>
+          <code className="hash-full">{event.hash}</code>
+        </dd>
+        <dt>Previous event’s hash</dt>
+        <dd>
+          {event.prevHash ? <code className="hash-full">{event.prevHash}</code> : <span className="muted">none</span>}
+        </dd>
+      </dl>
+    </details>
+  );
+}
+
 export function HistoryTimeline({ entries, now, showItem = false, focusEntryId, focusRef }: Props) {
   return (
     <ol className="timeline" aria-label="Events">
@@ -59,10 +87,23 @@ export function HistoryTimeline({ entries, now, showItem = false, focusEntryId, 
                 ))}
               </ul>
             )}
-            <p className="timeline-meta">
-              <Timestamp iso={event.occurredAt} now={now} />
-              <span> · version {event.version}</span>
-            </p>
+            <div className="timeline-foot">
+              <p className="timeline-meta">
+                <Timestamp iso={event.occurredAt} now={now} />
+                <span> · version {event.version}</span>
+              </p>
+              {/* After a deletion there is no todo to show: that version answers 404. */}
+              {entry.kind !== 'deleted' && (
+                <Link
+                  className="timeline-version-link"
+                  to={itemVersionPath(event.todoId, event.version)}
+                  aria-label={showItem && entry.title ? `View version ${event.version} of “${entry.title}”` : undefined}
+                >
+                  View version {event.version}
+                </Link>
+              )}
+            </div>
+            <EventHashes event={event} />
           </li>
         );
       })}

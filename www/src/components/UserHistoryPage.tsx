@@ -4,6 +4,7 @@ import { describeError, isAbort } from '../lib/errors';
 import { describeEvents } from '../lib/history';
 import { Link } from '../lib/router';
 import { useApi } from './ApiContext';
+import { AsOfForm } from './AsOfForm';
 import { HistoryTimeline } from './HistoryTimeline';
 import { usePageTitle } from './PageTitle';
 import { useNow } from './Timestamp';
@@ -74,7 +75,15 @@ export function UserHistoryPage() {
       <h1 id="history-heading" ref={headingRef} tabIndex={-1}>
         Your history
       </h1>
-      <p className="muted">Every change to your to-dos in time order, deleted items included.</p>
+      <p className="muted">
+        Every change to your to-dos in time order, deleted items included. To keep a copy, <Link to="/account">download your data</Link>.
+      </p>
+      <section className="card as-of-card" aria-labelledby="look-back-heading">
+        <h2 id="look-back-heading" className="card-title">
+          Look back
+        </h2>
+        <AsOfForm />
+      </section>
       {events.length > 0 && (
         <HistoryTimeline
           entries={describeEvents(events)}

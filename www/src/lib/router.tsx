@@ -1,5 +1,6 @@
 /**
- * A small client-side router on the History API: `/`, `/history`, `/item/<id>/history`.
+ * A small client-side router on the History API: `/`, `/history`, `/history/as-of/<instant>`,
+ * `/item/<id>/history`, `/item/<id>/version/<n>`, `/account`.
  * The local stack (and Amplify's rewrite rule) serves index.html for unknown paths; where a host
  * does not, the same routes work as hash routes (`/#/history`), which are read first.
  */
@@ -8,7 +9,10 @@ import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from
 export type Route =
   | { name: 'todos' }
   | { name: 'history' }
+  | { name: 'listAsOf'; asOf: string }
   | { name: 'itemHistory'; id: string }
+  | { name: 'itemVersion'; id: string; version: number }
+  | { name: 'account' }
   | { name: 'notFound'; path: string };
 
 const NAVIGATE_EVENT = 'todo:navigate';
@@ -18,19 +22,35 @@ export function parseRoute(pathname: string, hash = ''): Route {
   const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path;
   if (trimmed === '/' || trimmed === '' || trimmed === '/index.html') return { name: 'todos' };
   if (trimmed === '/history') return { name: 'history' };
-  const item = /^\/item\/([^/]+)\/history$/.exec(trimmed);
-  if (item) {
-    try {
-      return { name: 'itemHistory', id: decodeURIComponent(item[1]) };
-    } catch {
-      return { name: 'notFound', path };
+  if (trimmed === '/account') return { name: 'account' };
+  try {
+    const asOf = /^\/history\/as-of\/([^/]+)$/.exec(trimmed);
+    if (asOf) return { name: 'listAsOf', asOf: decodeURIComponent(asOf[1]) };
+    const item = /^\/item\/([^/]+)\/history$/.exec(trimmed);
+    if (item) return { name: 'itemHistory', id: decodeURIComponent(item[1]) };
+    const version = /^\/item\/([^/]+)\/version\/(\d+)$/.exec(trimmed);
+    if (version && Number(version[2]) >= 1) {
+      return { name: 'itemVersion', id: decodeURIComponent(version[1]), version: Number(version[2]) };
     }
+  } catch {
+    // A malformed %-escape: nothing lives there.
   }
   return { name: 'notFound', path };
 }
 
 export function itemHistoryPath(id: string): string {
   return `/item/${encodeURIComponent(id)}/history`;
+}
+
+/** The todo as it was after its event of `version` (read-only). */
+export function itemVersionPath(id: string, version: number): string {
+  return `/item/${encodeURIComponent(id)}/version/${version}`;
+}
+
+/** The whole list as it stood at an RFC 3339 instant (read-only). */
+export function listAsOfPath(asOf: string): string {
+  // Colons may stand in a path segment; keeping them makes the address readable.
+  return `/history/as-of/${encodeURIComponent(asOf).replace(/%3A/gi, ':')}`;
 }
 
 function subscribe(onChange: () => void): () => void {

@@ -26,3 +26,31 @@ export function formatAbsolute(iso: string, locale?: string): string {
   if (Number.isNaN(date.getTime())) return iso;
   return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'medium' }).format(date);
 }
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/**
+ * The value of an `<input type="datetime-local" step="1">` for `date`, in local time, normalised as
+ * browsers do (seconds left out when zero): `2025-11-25T19:48:03`, `2025-11-25T19:48`.
+ */
+export function toDateTimeLocalValue(date: Date): string {
+  const seconds = date.getSeconds();
+  return (
+    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}` +
+    `T${pad(date.getHours())}:${pad(date.getMinutes())}${seconds ? `:${pad(seconds)}` : ''}`
+  );
+}
+
+/** A datetime-local value (local time, with or without seconds) as a UTC RFC 3339 instant; null when it is not one. */
+export function instantFromDateTimeLocal(value: string): string | null {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value)) return null;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+/** The user's time zone name ("Europe/London"), to say what a datetime-local input means. */
+export function localTimeZone(): string | undefined {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || undefined;
+}

@@ -4,7 +4,7 @@
  * routes the page's API requests to it. It follows DESIGN.md's contract closely enough to test
  * the SPA; it is not the back end's specification (the Rust tests and the real e2e are).
  */
-import type { Todo, TodoEvent, TodoPatch } from '../api/types';
+import type { ExportedEvent, HistoryDigest, Todo, TodoEvent, TodoPatch } from '../api/types';
 
 export interface FakeBackendOptions {
   /** Page size when the request has no `limit`. */
@@ -14,6 +14,8 @@ export interface FakeBackendOptions {
   baseUrl?: string;
   /** Who a bearer token belongs to; by default `token-<user>` (see tokenFor). */
   userFromToken?: (token: string) => string | null;
+  /** Whether new events get `prevHash`/`hash` (false: like events written before hashing). */
+  hashing?: boolean;
 }
 
 type Failure = { kind: 'network' } | { kind: 'status'; status: number; code?: string; message?: string };
@@ -40,6 +42,60 @@ export interface RecordedRequest {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const GENESIS_HASH = '0'.repeat(64);
+const LIST_LIMITS = { default: 50, max: 100 };
+const EXPORT_LIMITS = { default: 500, max: 1000 };
+
+/**
+ * A stable stand-in for the back end's SHA-256 (64 lowercase hex digits, not cryptographic): the
+ * SPA only shows and saves hashes, it never recomputes them.
+ */
+export function fakeHash(text: string): string {
+  let out = '';
+  for (let seed = 1; seed <= 8; seed++) {
+    let h = 0x811c9dc5 ^ Math.imul(seed, 0x9e3779b1);
+    for (let i = 0; i < text.length; i++) {
+      h ^= text.charCodeAt(i);
+      h = Math.imul(h, 0x01000193);
+    }
+    out += (h >>> 0).toString(16).padStart(8, '0');
+  }
+  return out;
+}
+
+/** The fold: a todo's state after `events` (its own, in version order); 'deleted' after a deletion. */
+export function foldTodo(events: readonly TodoEvent[]): Todo | 'deleted' | undefined {
+  let todo: Todo | 'deleted' | undefined;
+  for (const event of events) {
+    const at = event.occurredAt;
+    if (event.type === 'TodoCreated') {
+      todo = { id: event.todoId, title: event.data.title, completed: false, createdAt: at, updatedAt: at, version: event.version };
+      if (event.data.notes) todo.notes = event.data.notes;
+      continue;
+    }
+    if (todo === undefined || todo === 'deleted') continue;
+    if (event.type === 'TodoDeleted') {
+      todo = 'deleted';
+      continue;
+    }
+    const next: Todo = { ...todo, updatedAt: at, version: event.version };
+    if (event.type === 'TodoCompleted') {
+      next.completed = true;
+      next.completedAt = at;
+    } else if (event.type === 'TodoUpdated') {
+      const { title, notes, completed } = event.data;
+      if (title !== undefined) next.title = title;
+      if (notes === '') delete next.notes;
+      else if (notes !== undefined) next.notes = notes;
+      if (completed === true) next.completedAt = at;
+      if (completed === false) delete next.completedAt;
+      if (completed !== undefined) next.completed = completed;
+    }
+    todo = next;
+  }
+  return todo;
+}
 
 /** Tokens look like `token-<user>`; tests sign in as whoever they like. */
 export function tokenFor(user: string): string {
@@ -54,10 +110,12 @@ export class FakeBackend {
   private readonly now: () => Date;
   private readonly baseUrl: string;
   private readonly userFromToken: (token: string) => string | null;
+  private readonly hashing: boolean;
   private counter = 0;
 
-  constructor({ pageSize = 50, now = () => new Date(), baseUrl = 'http://api.test/api', userFromToken }: FakeBackendOptions = {}) {
+  constructor({ pageSize = LIST_LIMITS.default, now = () => new Date(), baseUrl = 'http://api.test/api', userFromToken, hashing = true }: FakeBackendOptions = {}) {
     this.pageSize = pageSize;
+    this.hashing = hashing;
     this.now = now;
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.userFromToken = userFromToken ?? ((token) => (token.startsWith('token-') ? token.slice('token-'.length) : null));
@@ -150,7 +208,8 @@ export class FakeBackend {
     if (path === '/item' && method === 'GET') {
       const status = query.get('status') ?? 'all';
       if (!['all', 'active', 'completed'].includes(status)) throw new HttpError(400, 'invalid_status', 'status must be all, active or completed.');
-      const todos = this.todosOf(user)
+      const asOf = query.get('asOf');
+      const todos = (asOf === null ? this.todosOf(user) : this.listAsOf(user, this.instant(asOf)))
         .filter((t) => status === 'all' || (status === 'active' ? !t.completed : t.completed))
         .sort((a, b) => (a.id < b.id ? -1 : 1));
       const { page, nextCursor } = this.paginate(todos, query);
@@ -159,6 +218,17 @@ export class FakeBackend {
     if (path === '/history' && method === 'GET') {
       const { page, nextCursor } = this.paginate(this.data(user).events, query);
       return this.json(200, nextCursor ? { events: page, nextCursor } : { events: page });
+    }
+    if (path === '/history/digest' && method === 'GET') {
+      return this.json(200, this.digest(user));
+    }
+    if (path === '/export' && method === 'GET') {
+      // By todo, each in version order, exactly as stored (plus the owner, as the event table has it).
+      const events: ExportedEvent[] = [...this.data(user).events]
+        .sort((a, b) => (a.todoId === b.todoId ? a.version - b.version : a.todoId < b.todoId ? -1 : 1))
+        .map((event) => ({ userId: user, ...event }) as ExportedEvent);
+      const { page, nextCursor } = this.paginate(events, query, EXPORT_LIMITS);
+      return this.json(200, nextCursor ? { events: page, nextCursor } : { events: page, digest: this.digest(user) });
     }
     const item = /^\/item\/([^/]+)(\/done|\/history)?$/.exec(path);
     if (!item) throw new HttpError(404, 'not_found', 'No such route.');
@@ -175,6 +245,10 @@ export class FakeBackend {
     }
     if (item[2]) throw new HttpError(404, 'not_found', 'No such route.');
     if (method === 'GET') {
+      const version = query.get('version');
+      const asOf = query.get('asOf');
+      if (version !== null && asOf !== null) throw new HttpError(400, 'invalid_query', 'Give asOf or version, not both.');
+      if (version !== null || asOf !== null) return this.json(200, this.pastTodo(user, id, version, asOf));
       const todo = this.get(user, id);
       return this.json(200, todo, { ETag: `"${todo.version}"` });
     }
@@ -189,6 +263,60 @@ export class FakeBackend {
       return new Response(null, { status: 204, headers: { 'x-request-id': this.requestId() } });
     }
     throw new HttpError(404, 'not_found', 'No such route.');
+  }
+
+  /** Every todo as it stood at `at` (ms since the epoch), folded from the events up to then. */
+  private listAsOf(user: string, at: number): Todo[] {
+    const perTodo = new Map<string, TodoEvent[]>();
+    for (const event of this.data(user).events) {
+      if (Date.parse(event.occurredAt) > at) continue;
+      perTodo.set(event.todoId, [...(perTodo.get(event.todoId) ?? []), event]);
+    }
+    return [...perTodo.values()].map(foldTodo).filter((todo): todo is Todo => typeof todo === 'object');
+  }
+
+  private pastTodo(user: string, id: string, version: string | null, asOf: string | null): Todo {
+    const events = this.data(user).events.filter((e) => e.todoId === id);
+    if (events.length === 0) throw new HttpError(404, 'not_found', 'No such item.');
+    let upTo: TodoEvent[];
+    if (version !== null) {
+      const current = events[events.length - 1].version;
+      const n = /^\d+$/.test(version) ? Number(version) : NaN;
+      if (!(n >= 1 && n <= current)) {
+        throw new HttpError(400, 'invalid_version', `version must be a whole number from 1 to ${current}, the todo's current version.`);
+      }
+      upTo = events.filter((e) => e.version <= n);
+    } else {
+      const at = this.instant(asOf ?? '');
+      upTo = events.filter((e) => Date.parse(e.occurredAt) <= at);
+      if (upTo.length === 0) throw new HttpError(404, 'not_yet_created', `The todo did not exist yet at ${asOf}.`);
+    }
+    const last = upTo[upTo.length - 1];
+    const todo = foldTodo(upTo);
+    if (todo === 'deleted') {
+      throw new HttpError(404, 'deleted', `The todo had been deleted at ${last.occurredAt} (version ${last.version}).`);
+    }
+    if (!todo) throw new HttpError(404, 'not_found', 'No such item.');
+    return todo;
+  }
+
+  /** An RFC 3339 instant, not in the future, as ms since the epoch. */
+  private instant(asOf: string): number {
+    const at = RFC3339.test(asOf) ? Date.parse(asOf) : NaN;
+    if (Number.isNaN(at)) throw new HttpError(400, 'invalid_as_of', `asOf ${asOf} is not an RFC 3339 instant.`);
+    if (at > this.now().getTime()) throw new HttpError(400, 'invalid_as_of', `asOf ${asOf} is in the future.`);
+    return at;
+  }
+
+  /** One hash over every todo's head (its last event): any stable hex will do here. */
+  private digest(user: string): HistoryDigest {
+    const heads = new Map<string, TodoEvent>();
+    const events = this.data(user).events;
+    for (const event of events) heads.set(event.todoId, event);
+    const summary = [...heads.values()]
+      .sort((a, b) => (a.todoId < b.todoId ? -1 : 1))
+      .map((head) => ({ id: head.todoId, version: head.version, hash: head.hash ?? fakeHash(JSON.stringify(head)) }));
+    return { digest: fakeHash(JSON.stringify(summary)), asOf: this.timestamp(), todos: heads.size, events: events.length };
   }
 
   private data(user: string): UserData {
@@ -252,7 +380,7 @@ export class FakeBackend {
     const at = this.timestamp();
     const next: Todo = { ...current, completed: true, completedAt: at, updatedAt: at, version: current.version + 1 };
     this.data(user).todos.set(id, next);
-    this.append(user, next, 'TodoCompleted', {}, at);
+    this.append(user, next, 'TodoCompleted', { title: next.title }, at);
     return next;
   }
 
@@ -260,11 +388,12 @@ export class FakeBackend {
     const current = this.get(user, id);
     this.data(user).todos.delete(id);
     this.data(user).deleted.add(id);
-    this.append(user, { ...current, version: current.version + 1 }, 'TodoDeleted', {}, this.timestamp());
+    this.append(user, { ...current, version: current.version + 1 }, 'TodoDeleted', { title: current.title }, this.timestamp());
   }
 
   private append(user: string, todo: Todo, type: TodoEvent['type'], data: object, occurredAt: string): void {
-    this.data(user).events.push({
+    const events = this.data(user).events;
+    const event = {
       eventId: this.newId(),
       todoId: todo.id,
       version: todo.version,
@@ -274,7 +403,13 @@ export class FakeBackend {
       data,
       requestId: this.requestId(),
       actor: user,
-    } as TodoEvent);
+    } as TodoEvent;
+    if (this.hashing) {
+      const previous = events.findLast((e) => e.todoId === todo.id && e.hash !== undefined);
+      event.prevHash = previous?.hash ?? GENESIS_HASH;
+      event.hash = fakeHash(JSON.stringify({ userId: user, ...event }));
+    }
+    events.push(event);
   }
 
   private checkVersion(user: string, id: string, expected: number | undefined): void {
@@ -292,9 +427,15 @@ export class FakeBackend {
     return Number(match[1]);
   }
 
-  private paginate<T>(all: T[], query: URLSearchParams): { page: T[]; nextCursor?: string } {
-    const limit = query.has('limit') ? Number(query.get('limit')) : this.pageSize;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new HttpError(400, 'invalid_limit', 'limit must be 1..100.');
+  private paginate<T>(
+    all: T[],
+    query: URLSearchParams,
+    limits: { default: number; max: number } = { default: this.pageSize, max: LIST_LIMITS.max },
+  ): { page: T[]; nextCursor?: string } {
+    const limit = query.has('limit') ? Number(query.get('limit')) : limits.default;
+    if (!Number.isInteger(limit) || limit < 1 || limit > limits.max) {
+      throw new HttpError(400, 'invalid_limit', `limit must be 1..${limits.max}.`);
+    }
     const start = query.has('cursor') ? Number(atob(query.get('cursor') ?? '')) : 0;
     if (!Number.isInteger(start) || start < 0) throw new HttpError(400, 'invalid_cursor', 'Bad cursor.');
     const page = all.slice(start, start + limit);
