@@ -99,6 +99,13 @@ deploy: www-build
 destroy:
 	deploy/destroy.sh
 
+# Replays the event table into the projections on AWS with the stack's replay state machine, in
+# SEGMENTS parallel segments (default 16): PROJECTION=todos|stats|all, VERIFY=true to compare only.
+# Prints each segment's counts and the total; exit status 1 on drift (deploy/replay.sh).
+.PHONY: replay-aws
+replay-aws:
+	SEGMENTS="$(SEGMENTS)" PROJECTION="$(PROJECTION)" VERIFY="$(VERIFY)" deploy/replay.sh
+
 # --- benchmarks (not part of make test) ---
 
 # Release builds of every binary, then cold starts, warm latency, the local stack under load,

@@ -208,9 +208,11 @@ def retained(session: boto3.Session, stack: str) -> None:
 
 def delete_log_groups(session: boto3.Session, stack: str) -> None:
     logs = session.client("logs")
-    # The functions' log groups (template.yaml: /aws/lambda/<stack>/<binary>), and those Lambda
-    # makes by itself for functions named <stack>-<logical id>-<suffix>.
-    for prefix in (f"/aws/lambda/{stack}/", f"/aws/lambda/{stack}-"):
+    # The functions' log groups (template.yaml: /aws/lambda/<stack>/<binary>), those Lambda makes
+    # by itself for functions named <stack>-<logical id>-<suffix>, and the replay state machine's
+    # (/aws/vendedlogs/states/<stack>/replay), should the stack's deletion have left any behind.
+    prefixes = (f"/aws/lambda/{stack}/", f"/aws/lambda/{stack}-", f"/aws/vendedlogs/states/{stack}/")
+    for prefix in prefixes:
         for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=prefix):
             for group in page.get("logGroups", []):
                 logs.delete_log_group(logGroupName=group["logGroupName"])

@@ -7,7 +7,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use todo_platform::http::{ApiError, Caller, Reply, cursor_param, encode_cursor, limit_param, request_id};
-use todo_platform::store::{ScanCursor, StoreError};
+use todo_platform::store::{ScanCursor, Scope, StoreError};
 
 use crate::{AuditService, digest_of};
 
@@ -72,7 +72,7 @@ async fn export(service: &AuditService, request: &Request) -> Result<Reply, ApiE
         // One more than needed: a page that ends exactly at the last event then says so.
         let page = service
             .events
-            .scan_records(Some(&caller.user), limit - events.len() + 1, start)
+            .scan_records(Scope::User(&caller.user), limit - events.len() + 1, start)
             .await
             .map_err(ApiError::internal)?;
         for stored in page.items {

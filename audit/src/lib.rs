@@ -16,7 +16,7 @@ use events_schema::{HistoryDigest, Timestamp, UserId};
 use todo_platform::config::{Tables, dynamodb_client};
 use todo_platform::http::Edge;
 use todo_platform::store::dynamo::DynamoStore;
-use todo_platform::store::{EventScan, ScanCursor, StoreError};
+use todo_platform::store::{EventScan, ScanCursor, Scope, StoreError};
 
 pub mod export_file;
 pub mod http;
@@ -51,7 +51,7 @@ pub async fn digest_of(events: &dyn EventScan, user: &UserId, as_of: Timestamp) 
     let mut builder = DigestBuilder::new();
     let mut cursor: Option<ScanCursor> = None;
     loop {
-        let page = events.scan_records(Some(user), SCAN_PAGE, cursor).await?;
+        let page = events.scan_records(Scope::User(user), SCAN_PAGE, cursor).await?;
         for stored in page.items {
             match stored {
                 Ok(record) if is_no_later_than(&record, as_of) => builder.push_record(&record),

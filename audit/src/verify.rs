@@ -94,7 +94,7 @@ pub async fn verify(
     let mut last_todo: Option<(String, String)> = None;
     let mut cursor: Option<ScanCursor> = None;
     loop {
-        let page = events.scan_records(options.user.as_ref(), options.page_size, cursor).await?;
+        let page = events.scan_records(options.user.as_ref().into(), options.page_size, cursor).await?;
         for stored in page.items {
             report.events += 1;
             let record = match stored {

@@ -168,7 +168,7 @@ pub async fn replay_sqlite(data_dir: &Path) -> anyhow::Result<ReplayReport> {
     // Progress comes after every page of events (no rows checked yet), then after every page of
     // the orphan check: the last of the former ends the rebuild pass (to within one todo).
     let mut rebuilt = started;
-    let report = projector::replay::replay(&store, &store, &store, &options, |progress| {
+    let report = projector::replay::replay(projector::replay::Stores::of(&store), &options, |progress| {
         if progress.rows_checked == 0 {
             rebuilt = Instant::now();
         }
@@ -200,7 +200,8 @@ async fn scan_floor(store: &SqliteStore, page_size: usize) -> anyhow::Result<f64
     let mut current: Option<(events_schema::TodoId, events_schema::Todo)> = None;
     let mut todos = 0_u64;
     loop {
-        let page = store.scan(None, page_size, cursor).await.context("scanning the event log")?;
+        let page =
+            store.scan(todo_platform::store::Scope::All, page_size, cursor).await.context("scanning the event log")?;
         for event in &page.items {
             let state = match current.take() {
                 Some((todo, state)) if todo == event.todo_id => state,

@@ -3,7 +3,8 @@
 //!
 //! - Embedded (default): [`SqliteStore`] in the data dir, its change feed driving the projector.
 //! - DynamoDB (`--dynamodb-endpoint`): the real tables (created if missing, named by
-//!   `EVENTS_TABLE_NAME` / `TODO_TABLE_NAME`, default `EventsTable` / `TodoTable`) and their
+//!   `EVENTS_TABLE_NAME` / `TODO_TABLE_NAME` / `STATS_TABLE_NAME`, default `EventsTable` /
+//!   `TodoTable` / `StatsTable`) and their
 //!   stream, polled and handed to the projector in the batches Lambda would deliver.
 
 use std::sync::Arc;
@@ -17,8 +18,8 @@ use projector::Projector;
 use projector::stream::StreamPoller;
 use queries::QueryService;
 use todo_platform::http::Edge;
-use todo_platform::manifest::{EVENTS_TABLE_NAME, TODO_TABLE_NAME};
-use todo_platform::store::dynamo::{DynamoStore, create_tables};
+use todo_platform::manifest::{EVENTS_TABLE_NAME, STATS_TABLE_NAME, TODO_TABLE_NAME};
+use todo_platform::store::dynamo::{DynamoStore, create_stats_table, create_tables};
 
 use crate::app::StackContext;
 use crate::gateway::functions::Functions;
@@ -41,6 +42,7 @@ pub async fn functions(stack: &StackContext) -> anyhow::Result<Functions> {
         .with("get-todo", lambda!(queries, queries::http::get_todo))?
         .with("get-todo-history", lambda!(queries, queries::http::get_todo_history))?
         .with("get-history", lambda!(queries, queries::http::get_history))?
+        .with("get-stats", lambda!(queries, queries::http::get_stats))?
         .with("get-history-digest", lambda!(audit, audit::http::get_history_digest))?
         .with("export-data", lambda!(audit, audit::http::export_data))?)
 }
@@ -51,7 +53,7 @@ fn embedded(stack: &StackContext, edge: Edge) -> anyhow::Result<Services> {
     let store = SqliteStore::open(&stack.data_dir)?;
     tracing::info!(path = %stack.data_dir.join("todo.sqlite3").display(), "embedded store");
     let shared = Arc::new(store.clone());
-    tokio::spawn(crate::feed::follow(store, Projector::new(shared.clone(), shared.clone())));
+    tokio::spawn(crate::feed::follow(store, Projector::new(shared.clone(), shared.clone()).with_stats(shared.clone())));
     Ok((
         Arc::new(CommandService::new(shared.clone(), edge.clone())),
         Arc::new(QueryService::with_store(shared.clone(), edge.clone())),
@@ -62,6 +64,7 @@ fn embedded(stack: &StackContext, edge: Edge) -> anyhow::Result<Services> {
 async fn dynamodb(endpoint: &str, edge: Edge) -> anyhow::Result<Services> {
     let table = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
     let (events, todos) = (table(EVENTS_TABLE_NAME, "EventsTable"), table(TODO_TABLE_NAME, "TodoTable"));
+    let stats = table(STATS_TABLE_NAME, "StatsTable");
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).endpoint_url(endpoint);
     if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
         loader = loader.region(aws_config::Region::new("us-east-1"));
@@ -79,11 +82,12 @@ async fn dynamodb(endpoint: &str, edge: Edge) -> anyhow::Result<Services> {
     let config = loader.load().await;
     let client = aws_sdk_dynamodb::Client::new(&config);
     create_tables(&client, &events, &todos).await.with_context(|| format!("preparing the tables at {endpoint}"))?;
-    tracing::info!(endpoint, events, todos, "DynamoDB store");
+    create_stats_table(&client, &stats).await.with_context(|| format!("preparing the stats table at {endpoint}"))?;
+    tracing::info!(endpoint, events, todos, stats, "DynamoDB store");
 
-    let store = Arc::new(DynamoStore::new(client, events.clone(), todos));
+    let store = Arc::new(DynamoStore::new(client, events.clone(), todos).with_stats_table(stats));
     let poller = StreamPoller::open(&config, &events).await?;
-    tokio::spawn(follow_stream(poller, Projector::new(store.clone(), store.clone())));
+    tokio::spawn(follow_stream(poller, Projector::new(store.clone(), store.clone()).with_stats(store.clone())));
     Ok((
         Arc::new(CommandService::new(store.clone(), edge.clone())),
         Arc::new(QueryService::with_store(store.clone(), edge.clone())),

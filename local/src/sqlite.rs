@@ -16,10 +16,12 @@ use std::time::Duration;
 use anyhow::Context as _;
 use async_trait::async_trait;
 use events_schema::{Event, EventRecord, Timestamp, Todo, TodoId, TodoItem, UserId};
+use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OptionalExtension, params};
 use todo_platform::store::{
     AppendError, EventLog, EventScan, EventTimeline, HistoryCursor, ListCursor, Page, ProjectionStore, ReadModel, Row,
-    ScanCursor, StatusFilter, StoreError, StoredRecord, UnreadableItem, WriteGuard,
+    ScanCursor, Scope, StatsStore, StatusFilter, StoreError, StoredRecord, TodoFacts, UnreadableItem, WriteGuard,
+    partition_hash,
 };
 use tokio::sync::Notify;
 
@@ -41,6 +43,13 @@ CREATE TABLE IF NOT EXISTS todos (
     deleted   INTEGER NOT NULL,
     completed INTEGER NOT NULL,
     item      TEXT    NOT NULL,
+    PRIMARY KEY (user_id, todo_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stats (
+    user_id TEXT    NOT NULL,
+    todo_id TEXT    NOT NULL,
+    version INTEGER NOT NULL,
+    facts   TEXT    NOT NULL,
     PRIMARY KEY (user_id, todo_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS feed_position (
@@ -134,6 +143,19 @@ impl SqliteStore {
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
             .context("configuring SQLite")?;
         connection.execute_batch(SCHEMA).context("creating the tables")?;
+        // `segment_of(user_id, total)`: the segment of a scan that holds a user (`Segment::holds`).
+        connection
+            .create_scalar_function(
+                "segment_of",
+                2,
+                FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+                |context| {
+                    let user: String = context.get(0)?;
+                    let total: i64 = context.get(1)?;
+                    Ok((partition_hash(&user) % total.max(1) as u64) as i64)
+                },
+            )
+            .context("registering segment_of")?;
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
             appended: Arc::new(Notify::new()),
@@ -199,6 +221,15 @@ fn decode_event(record: &str) -> Result<Event, StoreError> {
     let parsed: EventRecord = serde_json::from_str(record).map_err(corrupt(|| record.chars().take(80).collect()))?;
     let key = parsed.event_key.clone();
     Event::from_record(parsed).map_err(|source| StoreError::Corrupt { key, source })
+}
+
+/// A scope as SQL parameters: the user (or NULL), and the segment's total and index (or NULLs).
+fn scope_params(scope: Scope<'_>) -> (Option<&str>, (Option<i64>, Option<i64>)) {
+    match scope {
+        Scope::All => (None, (None, None)),
+        Scope::User(user) => (Some(user.as_str()), (None, None)),
+        Scope::Segment(segment) => (None, (Some(i64::from(segment.total())), Some(i64::from(segment.index())))),
+    }
 }
 
 /// A stored record as it is, without decoding the event (the audit reads what is stored).
@@ -354,10 +385,11 @@ impl EventTimeline for SqliteStore {
 impl EventScan for SqliteStore {
     async fn scan_records(
         &self,
-        user: Option<&UserId>,
+        scope: Scope<'_>,
         limit: usize,
         after: Option<ScanCursor>,
     ) -> Result<Page<StoredRecord, ScanCursor>, StoreError> {
+        let (user, segment) = scope_params(scope);
         let (after_user, after_todo, after_version) = match &after {
             Some(c) => {
                 let (todo, version) = split_event_key(&c.event_key).ok_or_else(|| {
@@ -372,12 +404,13 @@ impl EventScan for SqliteStore {
             .prepare_cached(
                 "SELECT record FROM events
                  WHERE (?1 IS NULL OR user_id = ?1) AND (user_id, todo_id, version) > (?2, ?3, ?4)
+                 AND (?6 IS NULL OR segment_of(user_id, ?6) = ?7)
                  ORDER BY user_id, todo_id, version LIMIT ?5",
             )
             .map_err(backend("scan the events"))?;
         let records = statement
             .query_map(
-                params![user.map(UserId::as_str), after_user, after_todo, after_version, limit as i64 + 1],
+                params![user, after_user, after_todo, after_version, limit as i64 + 1, segment.0, segment.1],
                 |row| row.get::<_, String>(0),
             )
             .map_err(backend("scan the events"))?;
@@ -471,10 +504,11 @@ impl ProjectionStore for SqliteStore {
 
     async fn scan_rows(
         &self,
-        user: Option<&UserId>,
+        scope: Scope<'_>,
         limit: usize,
         after: Option<(UserId, TodoId)>,
     ) -> Result<Page<Row, (UserId, TodoId)>, StoreError> {
+        let (user, segment) = scope_params(scope);
         let (after_user, after_todo) = match &after {
             Some((u, t)) => (u.to_string(), t.to_string()),
             None => (String::new(), String::new()),
@@ -484,11 +518,12 @@ impl ProjectionStore for SqliteStore {
             .prepare_cached(
                 "SELECT user_id, todo_id, deleted, item FROM todos
                  WHERE (?1 IS NULL OR user_id = ?1) AND (user_id, todo_id) > (?2, ?3)
+                 AND (?5 IS NULL OR segment_of(user_id, ?5) = ?6)
                  ORDER BY user_id, todo_id LIMIT ?4",
             )
             .map_err(backend("scan todo rows"))?;
         let found = statement
-            .query_map(params![user.map(UserId::as_str), after_user, after_todo, limit as i64 + 1], |r| {
+            .query_map(params![user, after_user, after_todo, limit as i64 + 1, segment.0, segment.1], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?, r.get::<_, String>(3)?))
             })
             .map_err(backend("scan todo rows"))?;
@@ -500,5 +535,126 @@ impl ProjectionStore for SqliteStore {
             rows.push(Row { user, item: decode_item(&key, &item)?, deleted });
         }
         Ok(Page::from_overfetch(rows, limit, Row::key))
+    }
+}
+
+fn decode_facts(key: &str, facts: &str) -> Result<TodoFacts, StoreError> {
+    serde_json::from_str(facts).map_err(corrupt(|| key.to_owned()))
+}
+
+fn put_facts_row(
+    connection: &Connection,
+    user: &UserId,
+    facts: &TodoFacts,
+    guard: WriteGuard,
+) -> Result<bool, StoreError> {
+    macro_rules! upsert_if_version {
+        ($comparison:literal) => {
+            concat!(
+                "INSERT INTO stats (user_id, todo_id, version, facts) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (user_id, todo_id) DO UPDATE SET version = excluded.version, facts = excluded.facts
+                 WHERE stats.version ",
+                $comparison,
+                " excluded.version"
+            )
+        };
+    }
+    let json = serde_json::to_string(facts).map_err(|e| StoreError::backend("encode a stats row", e))?;
+    let sql = match guard {
+        WriteGuard::NewerOnly => upsert_if_version!("<"),
+        WriteGuard::NotOlder => upsert_if_version!("<="),
+    };
+    let changed = connection
+        .prepare_cached(sql)
+        .and_then(|mut s| s.execute(params![user.as_str(), facts.todo_id.to_string(), facts.version as i64, json]))
+        .map_err(backend("write a stats row"))?;
+    Ok(changed > 0)
+}
+
+#[async_trait]
+impl StatsStore for SqliteStore {
+    async fn put_facts(&self, user: &UserId, facts: &TodoFacts, guard: WriteGuard) -> Result<bool, StoreError> {
+        put_facts_row(&self.lock(), user, facts, guard)
+    }
+
+    /// All rows in one transaction.
+    async fn put_many_facts(&self, rows: &[(UserId, TodoFacts)], guard: WriteGuard) -> Result<Vec<bool>, StoreError> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction().map_err(backend("begin writing stats rows"))?;
+        let written = rows
+            .iter()
+            .map(|(user, facts)| put_facts_row(&transaction, user, facts, guard))
+            .collect::<Result<Vec<_>, _>>()?;
+        transaction.commit().map_err(backend("commit stats rows"))?;
+        Ok(written)
+    }
+
+    async fn facts(&self, user: &UserId, todo: &TodoId) -> Result<Option<TodoFacts>, StoreError> {
+        let key = todo.to_string();
+        let facts: Option<String> = self
+            .lock()
+            .prepare_cached("SELECT facts FROM stats WHERE user_id = ?1 AND todo_id = ?2")
+            .and_then(|mut s| s.query_row(params![user.as_str(), key], |r| r.get(0)).optional())
+            .map_err(backend("read a stats row"))?;
+        facts.map(|facts| decode_facts(&key, &facts)).transpose()
+    }
+
+    async fn user_facts(&self, user: &UserId) -> Result<Vec<TodoFacts>, StoreError> {
+        let connection = self.lock();
+        let mut statement = connection
+            .prepare_cached("SELECT todo_id, facts FROM stats WHERE user_id = ?1 ORDER BY todo_id")
+            .map_err(backend("read a user's stats rows"))?;
+        let rows = statement
+            .query_map(params![user.as_str()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(backend("read a user's stats rows"))?;
+        let mut facts = Vec::new();
+        for row in rows {
+            let (key, json) = row.map_err(backend("read a user's stats rows"))?;
+            facts.push(decode_facts(&key, &json)?);
+        }
+        Ok(facts)
+    }
+
+    async fn scan_facts(
+        &self,
+        scope: Scope<'_>,
+        limit: usize,
+        after: Option<(UserId, TodoId)>,
+    ) -> Result<Page<(UserId, TodoFacts), (UserId, TodoId)>, StoreError> {
+        let (user, segment) = scope_params(scope);
+        let (after_user, after_todo) = match &after {
+            Some((u, t)) => (u.to_string(), t.to_string()),
+            None => (String::new(), String::new()),
+        };
+        let connection = self.lock();
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT user_id, todo_id, facts FROM stats
+                 WHERE (?1 IS NULL OR user_id = ?1) AND (user_id, todo_id) > (?2, ?3)
+                 AND (?5 IS NULL OR segment_of(user_id, ?5) = ?6)
+                 ORDER BY user_id, todo_id LIMIT ?4",
+            )
+            .map_err(backend("scan stats rows"))?;
+        let found = statement
+            .query_map(params![user, after_user, after_todo, limit as i64 + 1, segment.0, segment.1], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            })
+            .map_err(backend("scan stats rows"))?;
+        let mut rows = Vec::new();
+        for found in found {
+            let (user, key, json) = found.map_err(backend("scan stats rows"))?;
+            let user =
+                UserId::parse(&user).map_err(|e| StoreError::CorruptRow { key: key.clone(), detail: e.to_string() })?;
+            rows.push((user, decode_facts(&key, &json)?));
+        }
+        Ok(Page::from_overfetch(rows, limit, |(user, facts)| (user.clone(), facts.todo_id)))
+    }
+
+    async fn remove_facts(&self, user: &UserId, todo: &TodoId) -> Result<(), StoreError> {
+        self.lock()
+            .prepare_cached("DELETE FROM stats WHERE user_id = ?1 AND todo_id = ?2")
+            .and_then(|mut s| s.execute(params![user.as_str(), todo.to_string()]))
+            .map_err(backend("remove a stats row"))?;
+        Ok(())
     }
 }

@@ -49,6 +49,10 @@ impl Tables {
         required_env(crate::manifest::TODO_TABLE_NAME).context("the read model table's name is required")
     }
 
+    pub fn stats_from_env() -> anyhow::Result<String> {
+        required_env(crate::manifest::STATS_TABLE_NAME).context("the stats table's name is required")
+    }
+
     pub fn from_env() -> anyhow::Result<Self> {
         Ok(Self { events: Self::events_from_env()?, todos: Self::todos_from_env()? })
     }

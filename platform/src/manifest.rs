@@ -7,6 +7,8 @@
 pub const EVENTS_TABLE_NAME: &str = "EVENTS_TABLE_NAME";
 /// Environment variable naming the read-model table.
 pub const TODO_TABLE_NAME: &str = "TODO_TABLE_NAME";
+/// Environment variable naming the stats projection's table.
+pub const STATS_TABLE_NAME: &str = "STATS_TABLE_NAME";
 /// Environment variable naming the single origin allowed by CORS (the SPA's).
 pub const CORS_ALLOWED_ORIGIN: &str = "CORS_ALLOWED_ORIGIN";
 
@@ -32,6 +34,8 @@ pub enum Table {
     /// The event table's `UserTimeline` index.
     EventsTimeline,
     Todos,
+    /// The stats projection's table (`StatsTable`).
+    Stats,
 }
 
 /// An HTTP route served through API Gateway.
@@ -133,13 +137,37 @@ pub const FUNCTIONS: &[Function] = &[
         dynamodb: &[(Table::Events, &["dynamodb:Query"])],
     },
     Function {
+        binary: "get-stats",
+        logical_id: "GetStatsFunction",
+        route: Some(Route { method: "GET", path: "/stats" }),
+        env: &[STATS_TABLE_NAME, CORS_ALLOWED_ORIGIN],
+        dynamodb: &[(Table::Stats, &["dynamodb:Query"])],
+    },
+    Function {
         binary: "projector",
         logical_id: "ProjectorFunction",
         route: None,
-        env: &[EVENTS_TABLE_NAME, TODO_TABLE_NAME],
-        dynamodb: &[(Table::Events, &["dynamodb:Query"]), (Table::Todos, &["dynamodb:GetItem", "dynamodb:PutItem"])],
+        env: &[EVENTS_TABLE_NAME, TODO_TABLE_NAME, STATS_TABLE_NAME],
+        dynamodb: &[
+            (Table::Events, &["dynamodb:Query"]),
+            (Table::Todos, &["dynamodb:GetItem", "dynamodb:PutItem"]),
+            (Table::Stats, &["dynamodb:PutItem"]),
+        ],
+    },
+    // One segment of a replay (`replay --segments N --segment I`), invoked by the replay state
+    // machine's Map state; the same binary is the command-line tool.
+    Function {
+        binary: "replay",
+        logical_id: "ReplayFunction",
+        route: None,
+        env: &[EVENTS_TABLE_NAME, TODO_TABLE_NAME, STATS_TABLE_NAME],
+        dynamodb: &[
+            (Table::Events, &["dynamodb:Scan", "dynamodb:Query"]),
+            (Table::Todos, &["dynamodb:Scan", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]),
+            (Table::Stats, &["dynamodb:Scan", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]),
+        ],
     },
 ];
 
 /// Binaries that are not Lambda functions (run by a developer or locally).
-pub const TOOLS: &[&str] = &["replay", "todo-audit", "todo-local"];
+pub const TOOLS: &[&str] = &["todo-audit", "todo-local"];

@@ -18,10 +18,24 @@ use todo_platform::manifest::{
 /// Logical ids of the template resources the manifest's `Table`s stand for.
 const EVENTS_TABLE: &str = "EventsTable";
 const TODO_TABLE: &str = "TodoTable";
+const STATS_TABLE: &str = "StatsTable";
 
 /// What Lambda's event source mapping needs to read the event table's stream.
 const STREAM_READ_ACTIONS: &[&str] =
     &["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"];
+
+/// What Step Functions needs to deliver a state machine's logs to CloudWatch Logs; these actions
+/// take no resource, so they are granted on `*`.
+const LOG_DELIVERY_ACTIONS: &[&str] = &[
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+];
 
 const HTTP_METHODS: &[&str] = &["get", "put", "post", "delete", "patch", "head", "options", "trace"];
 
@@ -240,7 +254,27 @@ fn tables_have_the_designed_keys_index_stream_and_ttl() {
         "TodoTable's TTL must be enabled, or tombstones are never removed"
     );
 
-    for (id, table) in [(EVENTS_TABLE, events), (TODO_TABLE, todos)] {
+    let stats = template.resource(STATS_TABLE, "AWS::DynamoDB::Table");
+    let props = stats.get("Properties").expect("StatsTable has Properties");
+    assert_eq!(
+        key_schema(props.get("KeySchema")),
+        vec![(USER_ID.to_owned(), "HASH".to_owned()), (TODO_ID.to_owned(), "RANGE".to_owned())],
+        "StatsTable's key schema must be {USER_ID} (HASH) + {TODO_ID} (RANGE): one row of facts per todo"
+    );
+    assert_eq!(
+        attribute_types(props),
+        BTreeMap::from([(USER_ID.to_owned(), "S".to_owned()), (TODO_ID.to_owned(), "S".to_owned())]),
+        "StatsTable's AttributeDefinitions must be exactly its key attributes, all strings"
+    );
+    for (property, why) in [
+        ("StreamSpecification", "nothing reads a stream of the stats projection"),
+        ("TimeToLiveSpecification", "its rows are facts, never tombstones that expire"),
+        ("GlobalSecondaryIndexes", "GET /stats queries the user's partition"),
+    ] {
+        assert!(props.get(property).is_none(), "StatsTable must have no {property}: {why}");
+    }
+
+    for (id, table) in [(EVENTS_TABLE, events), (TODO_TABLE, todos), (STATS_TABLE, stats)] {
         let props = table.get("Properties").unwrap_or(&Value::Null);
         assert_eq!(
             props.get("BillingMode").and_then(Value::as_str),
@@ -255,13 +289,18 @@ fn tables_have_the_designed_keys_index_stream_and_ttl() {
             Some(true),
             "{id} must have point-in-time recovery"
         );
+        assert_eq!(
+            props.get("SSESpecification").and_then(|p| p.get("SSEEnabled")).and_then(Value::as_bool),
+            Some(true),
+            "{id} must set SSESpecification.SSEEnabled: true (encrypted with the AWS managed KMS key)"
+        );
     }
 }
 
 #[test]
 fn iam_grants_exactly_the_manifest_dynamodb_calls() {
     let template = Template::load();
-    let failure_queue = projector_mapping(&template).failure_destination;
+    let StreamMapping { function: stream_consumer, failure_destination: failure_queue } = projector_mapping(&template);
     for function in FUNCTIONS {
         let id = function.logical_id;
         let resource = template.function(id);
@@ -294,8 +333,9 @@ fn iam_grants_exactly_the_manifest_dynamodb_calls() {
             if actions.iter().all(|a| a.starts_with("dynamodb:")) {
                 if resources.iter().all(|r| r.contains("StreamArn") || r.contains("/stream/")) {
                     assert!(
-                        function.route.is_none(),
-                        "{id} serves an API route but is granted the event stream ({actions:?}); only the projector reads it"
+                        id == stream_consumer,
+                        "{id} is granted the event stream ({actions:?}); only {stream_consumer}, which the stream's \
+                         event source mapping invokes, reads it"
                     );
                     for action in &actions {
                         assert!(
@@ -311,8 +351,8 @@ fn iam_grants_exactly_the_manifest_dynamodb_calls() {
                 }
             } else if actions == ["sqs:SendMessage"] {
                 assert!(
-                    function.route.is_none(),
-                    "{id} may send to SQS but only the stream consumer's failed batches go to a queue"
+                    id == stream_consumer,
+                    "{id} may send to SQS but only the stream consumer's ({stream_consumer}) failed batches go to a queue"
                 );
                 assert_eq!(
                     resources,
@@ -331,7 +371,7 @@ fn iam_grants_exactly_the_manifest_dynamodb_calls() {
             granted, expected,
             "{id}'s DynamoDB grants in template.yaml (resource -> actions) differ from its `dynamodb` list in manifest.rs"
         );
-        if function.route.is_none() {
+        if id == stream_consumer {
             let expected_stream: BTreeSet<String> = STREAM_READ_ACTIONS.iter().map(|a| (*a).to_owned()).collect();
             assert_eq!(
                 stream_actions, expected_stream,
@@ -345,11 +385,16 @@ fn iam_grants_exactly_the_manifest_dynamodb_calls() {
 fn projector_reads_the_event_stream_with_partial_batch_failures() {
     let template = Template::load();
     let mapping = projector_mapping(&template);
-    let consumers: Vec<&Function> = FUNCTIONS.iter().filter(|f| f.route.is_none()).collect();
-    assert_eq!(
-        consumers.iter().map(|f| f.logical_id).collect::<Vec<_>>(),
-        vec![mapping.function.as_str()],
-        "the event source mapping on EventsTable's stream must invoke the manifest's only function without a route"
+    let consumer = FUNCTIONS.iter().find(|f| f.logical_id == mapping.function).unwrap_or_else(|| {
+        panic!(
+            "the event source mapping on EventsTable's stream invokes {}, which manifest.rs does not list",
+            mapping.function
+        )
+    });
+    assert!(
+        consumer.route.is_none(),
+        "the event source mapping on EventsTable's stream invokes {}, which serves an API route; the stream's consumer has none",
+        mapping.function
     );
     let consumer = template.function(&mapping.function);
     let sam_events: Vec<String> = consumer
@@ -365,6 +410,87 @@ fn projector_reads_the_event_stream_with_partial_batch_failures() {
          in the account); keep the stream on the explicit AWS::Lambda::EventSourceMapping",
         mapping.function
     );
+}
+
+/// Every function without a route has exactly one invoker, the stream's event source mapping or a
+/// state machine; a state machine may invoke only such functions and deliver its logs, nothing more.
+#[test]
+fn functions_without_a_route_are_invoked_by_the_stream_or_a_state_machine_only() {
+    let template = Template::load();
+    let stream_consumer = projector_mapping(&template).function;
+    let routeless: BTreeSet<&str> = FUNCTIONS.iter().filter(|f| f.route.is_none()).map(|f| f.logical_id).collect();
+
+    let raw: Vec<&str> = template.resources_of_type("AWS::StepFunctions::StateMachine").map(|(id, _)| id).collect();
+    assert!(
+        raw.is_empty(),
+        "template.yaml declares plain AWS::StepFunctions::StateMachine resources {raw:?}; declare \
+         AWS::Serverless::StateMachine ones, whose Policies this test holds to least privilege"
+    );
+
+    let mut invoked: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let state_machines: Vec<(&str, &Value)> = template.resources_of_type("AWS::Serverless::StateMachine").collect();
+    for (id, machine) in &state_machines {
+        let properties = machine.get("Properties").unwrap_or(&Value::Null);
+        assert!(
+            properties.get("Role").is_none(),
+            "{id} names its own Role; let SAM build it from Policies so the grants below are all it has"
+        );
+        let mut targets = BTreeSet::new();
+        let mut logs: BTreeSet<String> = BTreeSet::new();
+        for statement in policy_statements(id, properties) {
+            let effect = statement.get("Effect").and_then(Value::as_str);
+            assert_eq!(effect, Some("Allow"), "{id}: unexpected statement effect {effect:?}");
+            let actions = string_list(statement.get("Action"));
+            let resources: Vec<String> = value_list(statement.get("Resource")).into_iter().map(render).collect();
+            if actions == ["lambda:InvokeFunction"] {
+                for resource in &resources {
+                    let target =
+                        resource.strip_prefix("!GetAtt ").and_then(|r| r.strip_suffix(".Arn")).unwrap_or_else(|| {
+                            panic!("{id} may invoke {resource}; grant !GetAtt <Function>.Arn, one function by name")
+                        });
+                    assert!(
+                        routeless.contains(target) && target != stream_consumer,
+                        "{id} may invoke {target}, which is not a manifest function without a route (other than the stream's consumer)"
+                    );
+                    targets.insert(target.to_owned());
+                }
+            } else if actions.iter().all(|a| a.starts_with("logs:")) {
+                assert_eq!(resources, ["*"], "{id}: log delivery actions take no resource; grant them on `*` alone");
+                logs.extend(actions);
+            } else {
+                panic!(
+                    "{id} is granted {actions:?} on {resources:?}: a state machine may only invoke its functions and deliver its logs"
+                );
+            }
+        }
+        let expected_logs: BTreeSet<String> = LOG_DELIVERY_ACTIONS.iter().map(|a| (*a).to_owned()).collect();
+        if properties.get("Logging").is_some() {
+            assert_eq!(logs, expected_logs, "{id} logs to CloudWatch Logs and needs exactly {LOG_DELIVERY_ACTIONS:?}");
+        } else {
+            assert!(logs.is_empty(), "{id} does not log but is granted {logs:?}");
+        }
+        assert!(!targets.is_empty(), "{id} may invoke no function");
+        for target in targets {
+            invoked.entry(target).or_default().push((*id).to_owned());
+        }
+    }
+
+    for id in routeless {
+        let function = template.function(id);
+        let sam_events = function.get("Properties").and_then(|p| p.get("Events")).map(mapping_keys).unwrap_or_default();
+        assert!(sam_events.is_empty(), "{id} has no route but SAM Events {sam_events:?}");
+        if id == stream_consumer {
+            assert!(!invoked.contains_key(id), "{id} consumes the event stream; no state machine may invoke it too");
+            continue;
+        }
+        let invokers = invoked.get(id).cloned().unwrap_or_default();
+        assert_eq!(
+            invokers.len(),
+            1,
+            "{id} has no route and does not consume the stream, so exactly one state machine must be allowed to invoke it \
+             (lambda:InvokeFunction on !GetAtt {id}.Arn); found {invokers:?}"
+        );
+    }
 }
 
 #[test]
@@ -657,6 +783,7 @@ fn expected_grants(function: &Function) -> BTreeMap<String, BTreeSet<String>> {
             Table::Events => format!("!GetAtt {EVENTS_TABLE}.Arn"),
             Table::EventsTimeline => format!("!Sub ${{{EVENTS_TABLE}.Arn}}/index/{USER_TIMELINE_INDEX}"),
             Table::Todos => format!("!GetAtt {TODO_TABLE}.Arn"),
+            Table::Stats => format!("!GetAtt {STATS_TABLE}.Arn"),
         };
         grants.entry(resource).or_default().extend(actions.iter().map(|a| (*a).to_owned()));
     }

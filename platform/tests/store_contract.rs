@@ -42,4 +42,6 @@ contract_tests!(
     many_rows_are_written_with_each_ones_guard,
     read_model_hides_tombstones_filters_and_paginates,
     rows_can_be_scanned_and_removed,
+    segments_split_every_scan_without_overlap,
+    stats_facts_are_version_guarded_and_kept_per_user,
 );

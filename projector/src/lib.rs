@@ -1,6 +1,6 @@
-//! The projector: applies events to the `TodoTable` read model, idempotently and whatever the
-//! delivery order; and [`replay`], which rebuilds the read model from the event table with the same
-//! fold.
+//! The projector: applies events to the `TodoTable` read model and the stats projection
+//! ([`stats`]), idempotently and whatever the delivery order; and [`replay`], which rebuilds them
+//! from the event table with the same fold.
 //!
 //! DynamoDB Streams deliver at least once, in order only per item, and retries can reorder batches.
 //! Every write is guarded by the item's version, so applying any duplication or reordering of an
@@ -15,9 +15,11 @@ use futures::StreamExt as _;
 use aws_lambda_events::event::dynamodb::{Event as StreamBatch, EventRecord as StreamRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use events_schema::{Event, EventRecord, TodoId, UserId, evolve, fold};
-use todo_platform::store::{EventLog, ProjectionStore, StoreError, WriteGuard};
+use todo_platform::store::{EventLog, ProjectionStore, StatsStore, StoreError, TodoFacts, WriteGuard};
 
+pub mod job;
 pub mod replay;
+pub mod stats;
 #[cfg(feature = "stream-poller")]
 pub mod stream;
 
@@ -46,19 +48,32 @@ pub enum RecordError {
 pub struct Projector {
     events: Arc<dyn EventLog>,
     model: Arc<dyn ProjectionStore>,
+    /// The stats projection, when it is switched on.
+    stats: Option<Arc<dyn StatsStore>>,
 }
 
 impl Projector {
+    /// The read model only.
     pub fn new(events: Arc<dyn EventLog>, model: Arc<dyn ProjectionStore>) -> Self {
-        Self { events, model }
+        Self { events, model, stats: None }
     }
 
-    /// For the Lambda: `EVENTS_TABLE_NAME`, `TODO_TABLE_NAME` and the SDK's own configuration.
+    /// The same projector, also maintaining the stats projection.
+    pub fn with_stats(mut self, stats: Arc<dyn StatsStore>) -> Self {
+        self.stats = Some(stats);
+        self
+    }
+
+    /// For the Lambda: `EVENTS_TABLE_NAME`, `TODO_TABLE_NAME`, `STATS_TABLE_NAME` and the SDK's own
+    /// configuration.
     pub async fn from_env() -> anyhow::Result<Self> {
         let tables = todo_platform::config::Tables::from_env()?;
+        let stats = todo_platform::config::Tables::stats_from_env()?;
         let client = todo_platform::config::dynamodb_client().await;
-        let store = Arc::new(todo_platform::store::dynamo::DynamoStore::new(client, tables.events, tables.todos));
-        Ok(Self::new(store.clone(), store))
+        let store = Arc::new(
+            todo_platform::store::dynamo::DynamoStore::new(client, tables.events, tables.todos).with_stats_table(stats),
+        );
+        Ok(Self::new(store.clone(), store.clone()).with_stats(store))
     }
 
     /// Applies one event to its item's row.
@@ -68,6 +83,7 @@ impl Projector {
         if stored_version >= event.version {
             return Ok(Applied::AlreadyApplied);
         }
+        let stored_facts = self.stats.as_ref().and_then(|_| TodoFacts::of(&stored));
         let next = if stored_version + 1 == event.version {
             evolve(stored, event)
         } else {
@@ -75,6 +91,11 @@ impl Projector {
             fold(&self.events.load(&event.user_id, &event.todo_id).await?)
         };
         let version = next.version();
+        // Stats first: if the todo's row were written first and this invocation died in between,
+        // the retry would find the row up to date and never write the stats.
+        if let Some(stats) = &self.stats {
+            stats::apply(stats.as_ref(), &event.user_id, stored_facts.as_ref(), &next).await?;
+        }
         Ok(match self.model.put(&event.user_id, &next, WriteGuard::NewerOnly).await? {
             true => Applied::Written { version },
             false => Applied::Superseded,

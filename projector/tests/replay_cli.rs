@@ -27,6 +27,7 @@ fn replay(tables: &Tables, args: &[&str]) -> Run {
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("EVENTS_TABLE_NAME", &tables.events)
         .env("TODO_TABLE_NAME", &tables.todos)
+        .env("STATS_TABLE_NAME", &tables.stats)
         .env("AWS_ENDPOINT_URL_DYNAMODB", &shared().endpoint)
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", "local")

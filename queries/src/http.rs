@@ -13,6 +13,7 @@ use todo_platform::store::{HistoryCursor, ListCursor, StatusFilter};
 
 use crate::QueryService;
 use crate::past::{Moment, NoPastState, list_as_of, todo_at};
+use crate::stats::{DEFAULT_WEEKS, MAX_WEEKS, stats_of};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -194,4 +195,20 @@ async fn user_history(service: &QueryService, request: &Request) -> Result<Reply
         next_cursor: page.next.as_ref().map(encode_cursor),
     };
     Reply::json(StatusCode::OK, &body)
+}
+
+pub async fn get_stats(service: &QueryService, request: Request) -> Response<Body> {
+    service.edge.respond(&request_id(&request), stats(service, &request).await)
+}
+
+async fn stats(service: &QueryService, request: &Request) -> Result<Reply, ApiError> {
+    let caller = Caller::from_request(request)?;
+    let weeks = match query_param(request, "weeks") {
+        None => DEFAULT_WEEKS,
+        Some(raw) => raw.parse::<u32>().ok().filter(|w| (1..=MAX_WEEKS).contains(w)).ok_or_else(|| {
+            ApiError::bad_request("invalid_weeks", format!("weeks must be a whole number from 1 to {MAX_WEEKS}"))
+        })?,
+    };
+    let facts = service.stats.user_facts(&caller.user).await.map_err(ApiError::internal)?;
+    Reply::json(StatusCode::OK, &stats_of(&facts, now(), weeks))
 }

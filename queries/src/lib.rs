@@ -7,10 +7,11 @@ use std::sync::Arc;
 use todo_platform::config::{Tables, dynamodb_client};
 use todo_platform::http::Edge;
 use todo_platform::store::dynamo::DynamoStore;
-use todo_platform::store::{EventLog, EventTimeline, ReadModel};
+use todo_platform::store::{EventLog, EventTimeline, ReadModel, StatsStore};
 
 pub mod http;
 pub mod past;
+pub mod stats;
 
 /// What the query functions read: the read model for list/get, the event table for history.
 #[derive(Clone)]
@@ -18,6 +19,7 @@ pub struct QueryService {
     todos: Arc<dyn ReadModel>,
     events: Arc<dyn EventLog>,
     timeline: Arc<dyn EventTimeline>,
+    stats: Arc<dyn StatsStore>,
     edge: Edge,
 }
 
@@ -26,14 +28,18 @@ impl QueryService {
         todos: Arc<dyn ReadModel>,
         events: Arc<dyn EventLog>,
         timeline: Arc<dyn EventTimeline>,
+        stats: Arc<dyn StatsStore>,
         edge: Edge,
     ) -> Self {
-        Self { todos, events, timeline, edge }
+        Self { todos, events, timeline, stats, edge }
     }
 
     /// One store serving every port.
-    pub fn with_store<S: ReadModel + EventLog + EventTimeline + 'static>(store: Arc<S>, edge: Edge) -> Self {
-        Self::new(store.clone(), store.clone(), store, edge)
+    pub fn with_store<S: ReadModel + EventLog + EventTimeline + StatsStore + 'static>(
+        store: Arc<S>,
+        edge: Edge,
+    ) -> Self {
+        Self::new(store.clone(), store.clone(), store.clone(), store, edge)
     }
 
     /// For `list-todos` and `get-todo`: `TODO_TABLE_NAME`, `EVENTS_TABLE_NAME` (past states are
@@ -42,6 +48,14 @@ impl QueryService {
         let Tables { events, todos } = Tables::from_env()?;
         let edge = Edge::from_env()?;
         Ok(Self::with_store(Arc::new(DynamoStore::new(dynamodb_client().await, events, todos)), edge))
+    }
+
+    /// For `get-stats`: `STATS_TABLE_NAME`, `CORS_ALLOWED_ORIGIN`.
+    pub async fn stats_from_env() -> anyhow::Result<Self> {
+        let stats = Tables::stats_from_env()?;
+        let edge = Edge::from_env()?;
+        let store = Arc::new(DynamoStore::new(dynamodb_client().await, "", "").with_stats_table(stats));
+        Ok(Self::with_store(store, edge))
     }
 
     /// For `get-todo-history` and `get-history`: `EVENTS_TABLE_NAME`, `CORS_ALLOWED_ORIGIN`.

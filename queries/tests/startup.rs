@@ -19,6 +19,7 @@ fn each_query_function_fails_fast_naming_each_missing_variable() {
         ("get-todo", env!("CARGO_BIN_EXE_get-todo")),
         ("get-todo-history", env!("CARGO_BIN_EXE_get-todo-history")),
         ("get-history", env!("CARGO_BIN_EXE_get-history")),
+        ("get-stats", env!("CARGO_BIN_EXE_get-stats")),
     ] {
         let function = FUNCTIONS.iter().find(|f| f.binary == binary).expect("a manifest function");
         for missing in function.env {

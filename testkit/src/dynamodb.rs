@@ -178,11 +178,13 @@ pub async fn client() -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(&sdk_config().await)
 }
 
-/// A fresh pair of tables, named uniquely so tests can run in parallel against one emulator.
+/// Fresh tables (events, read model, stats), named uniquely so tests can run in parallel against
+/// one emulator.
 pub struct Tables {
     pub client: aws_sdk_dynamodb::Client,
     pub events: String,
     pub todos: String,
+    pub stats: String,
 }
 
 impl Tables {
@@ -195,14 +197,19 @@ impl Tables {
         let suffix = uuid::Uuid::new_v4().simple().to_string();
         let events = format!("Events-{suffix}");
         let todos = format!("Todos-{suffix}");
+        let stats = format!("Stats-{suffix}");
         todo_platform::store::dynamo::create_tables(&client, &events, &todos)
             .await
             .expect("creating test tables in DynamoDB Local");
-        Self { client, events, todos }
+        todo_platform::store::dynamo::create_stats_table(&client, &stats)
+            .await
+            .expect("creating the stats table in DynamoDB Local");
+        Self { client, events, todos, stats }
     }
 
     pub fn store(&self) -> todo_platform::store::dynamo::DynamoStore {
         todo_platform::store::dynamo::DynamoStore::new(self.client.clone(), &self.events, &self.todos)
+            .with_stats_table(&self.stats)
     }
 
     /// Every item of the event table, for "nothing was written" assertions.

@@ -8,3 +8,4 @@ mod isolation;
 mod past;
 mod routes;
 mod stack;
+mod stats;

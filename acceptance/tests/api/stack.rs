@@ -57,7 +57,7 @@ impl Stack {
         Self {
             commands: CommandService::new(store.clone(), edge.clone()),
             queries: QueryService::with_store(store.clone(), edge),
-            projector: Projector::new(store.clone(), store),
+            projector: Projector::new(store.clone(), store.clone()).with_stats(store),
             stream: Mutex::new(stream),
             tables,
         }
@@ -80,6 +80,7 @@ impl Stack {
             ("GET", "/item/{id}") => queries::http::get_todo(&self.queries, request).await,
             ("GET", "/item/{id}/history") => queries::http::get_todo_history(&self.queries, request).await,
             ("GET", "/history") => queries::http::get_history(&self.queries, request).await,
+            ("GET", "/stats") => queries::http::get_stats(&self.queries, request).await,
             other => panic!("no function for route {other:?}"),
         };
         let status = response.status().as_u16();
@@ -143,6 +144,10 @@ pub fn item_history(user: User, id: &str) -> ApiEvent {
     ApiEvent::new("GET", "/item/{id}/history", &format!("/item/{id}/history"))
         .signed_in(user.sub, user.email)
         .path_param("id", id)
+}
+
+pub fn stats(user: User) -> ApiEvent {
+    ApiEvent::new("GET", "/stats", "/stats").signed_in(user.sub, user.email)
 }
 
 pub fn history(user: User) -> ApiEvent {

@@ -192,6 +192,7 @@ mod tests {
         assert_eq!(found(&table, "GET", "/history"), Some(("get-history", BTreeMap::new())));
         assert_eq!(found(&table, "GET", "/history/digest"), Some(("get-history-digest", BTreeMap::new())));
         assert_eq!(found(&table, "GET", "/export"), Some(("export-data", BTreeMap::new())));
+        assert_eq!(found(&table, "GET", "/stats"), Some(("get-stats", BTreeMap::new())));
     }
 
     #[test]

@@ -10,8 +10,8 @@ use events_schema::{
 use super::*;
 
 /// Everything a full adapter implements.
-pub trait FullStore: EventLog + EventTimeline + EventScan + ReadModel + ProjectionStore {}
-impl<T: EventLog + EventTimeline + EventScan + ReadModel + ProjectionStore> FullStore for T {}
+pub trait FullStore: EventLog + EventTimeline + EventScan + ReadModel + ProjectionStore + StatsStore {}
+impl<T: EventLog + EventTimeline + EventScan + ReadModel + ProjectionStore + StatsStore> FullStore for T {}
 
 /// The checks, by name, for a test per check.
 pub const CHECKS: &[&str] = &[
@@ -24,6 +24,8 @@ pub const CHECKS: &[&str] = &[
     "many_rows_are_written_with_each_ones_guard",
     "read_model_hides_tombstones_filters_and_paginates",
     "rows_can_be_scanned_and_removed",
+    "segments_split_every_scan_without_overlap",
+    "stats_facts_are_version_guarded_and_kept_per_user",
 ];
 
 /// Runs one check by name against an empty store.
@@ -40,6 +42,10 @@ pub async fn run(check: &str, store: &dyn FullStore) {
             read_model_hides_tombstones_filters_and_paginates(store).await
         }
         "rows_can_be_scanned_and_removed" => rows_can_be_scanned_and_removed(store).await,
+        "segments_split_every_scan_without_overlap" => segments_split_every_scan_without_overlap(store).await,
+        "stats_facts_are_version_guarded_and_kept_per_user" => {
+            stats_facts_are_version_guarded_and_kept_per_user(store).await
+        }
         other => panic!("no contract check named {other}"),
     }
 }
@@ -193,7 +199,7 @@ async fn sealed_events_keep_their_chain_as_stored(store: &dyn FullStore) {
 
     assert_eq!(store.load(&ann, &todo(1)).await.expect("load"), vec![first.clone(), second.clone()]);
     assert_eq!(store.load(&ann, &todo(2)).await.expect("load"), vec![legacy.clone()], "no chain, none invented");
-    let records = store.scan_records(Some(&ann), 10, None).await.expect("scan records");
+    let records = store.scan_records(Scope::User(&ann), 10, None).await.expect("scan records");
     let records: Vec<EventRecord> = records.items.into_iter().map(|r| r.expect("readable")).collect();
     assert_eq!(records, vec![first.to_record(), second.to_record(), legacy.to_record()], "exactly as appended");
     assert_eq!(records[1].prev_hash, records[0].hash, "linked");
@@ -212,7 +218,7 @@ async fn scan_groups_todos_in_version_order(store: &dyn FullStore) {
         let mut seen = Vec::new();
         let mut cursor = None;
         loop {
-            let page = store.scan(user, 2, cursor).await.expect("scan");
+            let page = store.scan(user.into(), 2, cursor).await.expect("scan");
             seen.extend(page.items.iter().map(|e| (e.user_id.clone(), e.todo_id, e.version)));
             cursor = page.next;
             if cursor.is_none() {
@@ -359,7 +365,7 @@ async fn rows_can_be_scanned_and_removed(store: &dyn FullStore) {
         let mut keys = Vec::new();
         let mut cursor = None;
         loop {
-            let page = store.scan_rows(user, 1, cursor).await.expect("scan rows");
+            let page = store.scan_rows(user.into(), 1, cursor).await.expect("scan rows");
             keys.extend(page.items.iter().map(Row::key));
             cursor = page.next;
             if cursor.is_none() {
@@ -377,4 +383,102 @@ async fn rows_can_be_scanned_and_removed(store: &dyn FullStore) {
     store.remove(&ann, &todo(2)).await.expect("remove");
     assert_eq!(store.state(&ann, &todo(2)).await.expect("state"), Todo::NotCreated);
     assert_eq!(scan_keys(store, None).await.len(), 3);
+}
+
+async fn segments_split_every_scan_without_overlap(store: &dyn FullStore) {
+    let users: Vec<UserId> = (0..12).map(|n| user(&format!("user-{n}"))).collect();
+    for (n, owner) in users.iter().enumerate() {
+        let id = todo(n as u128 + 1);
+        append(store, &[event(owner, id, 1, n as u32, created("a")), event(owner, id, 2, n as u32 + 1, renamed("b"))])
+            .await;
+        let state = fold(&[event(owner, id, 1, n as u32, created("a"))]);
+        assert!(store.put(owner, &state, WriteGuard::NewerOnly).await.expect("put"));
+        let facts = TodoFacts::of(&state).expect("facts");
+        assert!(store.put_facts(owner, &facts, WriteGuard::NewerOnly).await.expect("put facts"));
+    }
+    let total = 3;
+    let mut events_seen = Vec::new();
+    let mut rows_seen = Vec::new();
+    let mut facts_seen = Vec::new();
+    for index in 0..total {
+        let segment = Segment::new(index, total).expect("a segment");
+        let mut cursor = None;
+        let mut mine = Vec::new();
+        loop {
+            let page = store.scan(Scope::Segment(segment), 5, cursor).await.expect("scan a segment");
+            mine.extend(page.items.iter().map(|e| (e.user_id.clone(), e.todo_id, e.version)));
+            cursor = page.next;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        for window in mine.windows(2) {
+            if (&window[0].0, window[0].1) == (&window[1].0, window[1].1) {
+                assert_eq!(window[0].2 + 1, window[1].2, "a todo's events stay consecutive within a segment");
+            }
+        }
+        events_seen.extend(mine);
+        let mut cursor = None;
+        loop {
+            let page = store.scan_rows(Scope::Segment(segment), 5, cursor).await.expect("scan rows of a segment");
+            rows_seen.extend(page.items.iter().map(Row::key));
+            cursor = page.next;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        let mut cursor = None;
+        loop {
+            let page = store.scan_facts(Scope::Segment(segment), 5, cursor).await.expect("scan facts of a segment");
+            facts_seen.extend(page.items.iter().map(|(u, f)| (u.clone(), f.todo_id)));
+            cursor = page.next;
+            if cursor.is_none() {
+                break;
+            }
+        }
+    }
+    events_seen.sort();
+    let before = events_seen.len();
+    events_seen.dedup();
+    assert_eq!(before, events_seen.len(), "no event in two segments");
+    assert_eq!(events_seen.len(), 24, "every event in some segment");
+    rows_seen.sort();
+    rows_seen.dedup();
+    assert_eq!(rows_seen.len(), 12, "every row in exactly one segment");
+    facts_seen.sort();
+    facts_seen.dedup();
+    assert_eq!(facts_seen.len(), 12, "every stats row in exactly one segment");
+    assert!(Segment::new(3, 3).is_err() && Segment::new(0, 0).is_err(), "segments are 0..total, total >= 1");
+}
+
+async fn stats_facts_are_version_guarded_and_kept_per_user(store: &dyn FullStore) {
+    let (ann, bob) = (user("ann"), user("bob"));
+    let history = [
+        event(&ann, todo(1), 1, 1, created("a")),
+        event(&ann, todo(1), 2, 2, completed()),
+        event(&ann, todo(1), 3, 3, deleted()),
+    ];
+    let facts = |n: usize| TodoFacts::of(&fold(&history[..n])).expect("facts");
+    assert_eq!(store.facts(&ann, &todo(1)).await.expect("facts"), None);
+    assert!(store.put_facts(&ann, &facts(2), WriteGuard::NewerOnly).await.expect("put"));
+    assert!(!store.put_facts(&ann, &facts(1), WriteGuard::NewerOnly).await.expect("put"), "never regress");
+    assert!(!store.put_facts(&ann, &facts(2), WriteGuard::NewerOnly).await.expect("put"), "never redo");
+    assert!(store.put_facts(&ann, &facts(2), WriteGuard::NotOlder).await.expect("put"), "replay may rewrite");
+    assert_eq!(store.facts(&ann, &todo(1)).await.expect("facts"), Some(facts(2)));
+    assert!(facts(2).completed_at.is_some(), "a completed todo's completion time is kept");
+
+    let written = store
+        .put_many_facts(&[(ann.clone(), facts(3)), (bob.clone(), facts(1))], WriteGuard::NotOlder)
+        .await
+        .expect("put many");
+    assert_eq!(written, vec![true, true]);
+    assert_eq!(store.user_facts(&ann).await.expect("user facts"), vec![facts(3)], "a deleted todo's facts stay");
+    assert!(facts(3).deleted && facts(3).completed_at.is_some());
+    assert_eq!(store.user_facts(&bob).await.expect("user facts").len(), 1);
+    assert!(store.user_facts(&user("carol")).await.expect("user facts").is_empty());
+
+    store.remove_facts(&ann, &todo(1)).await.expect("remove");
+    assert_eq!(store.facts(&ann, &todo(1)).await.expect("facts"), None);
+    let all = store.scan_facts(Scope::All, 10, None).await.expect("scan");
+    assert_eq!(all.items.iter().map(|(u, _)| u.clone()).collect::<Vec<_>>(), vec![bob.clone()]);
 }

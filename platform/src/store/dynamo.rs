@@ -30,12 +30,19 @@ pub struct DynamoStore {
     client: Client,
     events_table: String,
     todo_table: String,
+    stats_table: String,
 }
 
 impl DynamoStore {
     /// `events_table` or `todo_table` may be empty for a function that does not use that table.
     pub fn new(client: Client, events_table: impl Into<String>, todo_table: impl Into<String>) -> Self {
-        Self { client, events_table: events_table.into(), todo_table: todo_table.into() }
+        Self { client, events_table: events_table.into(), todo_table: todo_table.into(), stats_table: String::new() }
+    }
+
+    /// The same store, with the stats projection's table.
+    pub fn with_stats_table(mut self, stats_table: impl Into<String>) -> Self {
+        self.stats_table = stats_table.into();
+        self
     }
 
     pub fn client(&self) -> &Client {
@@ -278,13 +285,13 @@ impl EventTimeline for DynamoStore {
 impl EventScan for DynamoStore {
     async fn scan_records(
         &self,
-        user: Option<&UserId>,
+        scope: Scope<'_>,
         limit: usize,
         after: Option<ScanCursor>,
     ) -> Result<Page<StoredRecord, ScanCursor>, StoreError> {
         let start = after
             .map(|c| HashMap::from([(USER_ID_KEY.to_owned(), s(c.user_id)), (EVENT_KEY.to_owned(), s(c.event_key))]));
-        let (items, last) = self.read_all_or_one_user(&self.events_table, user, limit, start).await?;
+        let (items, last) = self.read_scope(&self.events_table, scope, limit, start).await?;
         let items: Vec<StoredRecord> = items.into_iter().map(read_record).collect();
         let next = last.and_then(|_| items.last().map(ScanCursor::after_record));
         Ok(Page { items, next })
@@ -292,17 +299,17 @@ impl EventScan for DynamoStore {
 }
 
 impl DynamoStore {
-    /// One page of a whole table (a Scan, for replay), or of one user's partition (a Query): items
-    /// and where the next page starts.
-    async fn read_all_or_one_user(
+    /// One page of a whole table or one of its segments (a Scan, for replay and the audit), or of
+    /// one user's partition (a Query): items and where the next page starts.
+    async fn read_scope(
         &self,
         table: &str,
-        user: Option<&UserId>,
+        scope: Scope<'_>,
         limit: usize,
         start: Option<Item>,
     ) -> Result<(Vec<Item>, Option<Item>), StoreError> {
-        let (items, last) = match user {
-            Some(user) => {
+        let (items, last) = match scope {
+            Scope::User(user) => {
                 let page = self
                     .client
                     .query()
@@ -317,17 +324,18 @@ impl DynamoStore {
                     .map_err(|e| StoreError::backend("Query (one user's partition)", e))?;
                 (page.items, page.last_evaluated_key)
             }
-            None => {
-                let page = self
+            Scope::All | Scope::Segment(_) => {
+                let mut scan = self
                     .client
                     .scan()
                     .table_name(table)
                     .consistent_read(true)
                     .limit(clamp_limit(limit))
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await
-                    .map_err(|e| StoreError::backend("Scan", e))?;
+                    .set_exclusive_start_key(start);
+                if let Scope::Segment(segment) = scope {
+                    scan = scan.segment(segment.index() as i32).total_segments(segment.total() as i32);
+                }
+                let page = scan.send().await.map_err(|e| StoreError::backend("Scan", e))?;
                 (page.items, page.last_evaluated_key)
             }
         };
@@ -468,16 +476,141 @@ impl ProjectionStore for DynamoStore {
 
     async fn scan_rows(
         &self,
-        user: Option<&UserId>,
+        scope: Scope<'_>,
         limit: usize,
         after: Option<(UserId, TodoId)>,
     ) -> Result<Page<Row, (UserId, TodoId)>, StoreError> {
         let start = after.map(|(u, t)| row_key(&u, &t));
-        let (items, last) = self.read_all_or_one_user(&self.todo_table, user, limit, start).await?;
+        let (items, last) = self.read_scope(&self.todo_table, scope, limit, start).await?;
         let rows = items.into_iter().map(decode_row).collect::<Result<Vec<_>, _>>()?;
         let next = last.and_then(|_| rows.last().map(Row::key));
         Ok(Page { items: rows, next })
     }
+}
+
+/// A stats row: a todo's facts under the user's partition.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FactsRow {
+    user_id: String,
+    #[serde(flatten)]
+    facts: TodoFacts,
+}
+
+fn decode_facts(item: Item) -> Result<(UserId, TodoFacts), StoreError> {
+    let key = format!("{:?}/{:?}", item.get(USER_ID_KEY), item.get(TODO_ID_KEY));
+    let corrupt = |detail: String| StoreError::CorruptRow { key: key.clone(), detail };
+    let row: FactsRow = serde_dynamo::from_item(item).map_err(|e| corrupt(e.to_string()))?;
+    Ok((UserId::parse(&row.user_id).map_err(|e| corrupt(e.to_string()))?, row.facts))
+}
+
+#[async_trait]
+impl StatsStore for DynamoStore {
+    async fn put_facts(&self, user: &UserId, facts: &TodoFacts, guard: WriteGuard) -> Result<bool, StoreError> {
+        let row = FactsRow { user_id: user.to_string(), facts: facts.clone() };
+        let item: Item = serde_dynamo::to_item(row).map_err(|e| StoreError::backend("encode stats row", e))?;
+        let condition = match guard {
+            WriteGuard::NewerOnly => "attribute_not_exists(todoId) OR version < :version",
+            WriteGuard::NotOlder => "attribute_not_exists(todoId) OR version <= :version",
+        };
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.stats_table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .expression_attribute_values(":version", number(facts.version))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(StoreError::backend("PutItem StatsTable", e)),
+        }
+    }
+
+    /// Up to [`CONCURRENT_PUTS`] conditional PutItem calls in flight, as for the read model.
+    async fn put_many_facts(&self, rows: &[(UserId, TodoFacts)], guard: WriteGuard) -> Result<Vec<bool>, StoreError> {
+        use futures::{StreamExt as _, TryStreamExt as _};
+        let puts: Vec<_> = rows.iter().map(|(user, facts)| self.put_facts(user, facts, guard)).collect();
+        futures::stream::iter(puts).buffered(CONCURRENT_PUTS).try_collect().await
+    }
+
+    async fn facts(&self, user: &UserId, todo: &TodoId) -> Result<Option<TodoFacts>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.stats_table)
+            .consistent_read(true)
+            .set_key(Some(row_key(user, todo)))
+            .send()
+            .await
+            .map_err(|e| StoreError::backend("GetItem StatsTable", e))?;
+        output.item.map(|item| decode_facts(item).map(|(_, facts)| facts)).transpose()
+    }
+
+    async fn user_facts(&self, user: &UserId) -> Result<Vec<TodoFacts>, StoreError> {
+        let mut facts = Vec::new();
+        let mut start = None;
+        loop {
+            let (items, last) = self.read_scope(&self.stats_table, Scope::User(user), 1000, start).await?;
+            for item in items {
+                facts.push(decode_facts(item)?.1);
+            }
+            start = last;
+            if start.is_none() {
+                return Ok(facts);
+            }
+        }
+    }
+
+    async fn scan_facts(
+        &self,
+        scope: Scope<'_>,
+        limit: usize,
+        after: Option<(UserId, TodoId)>,
+    ) -> Result<Page<(UserId, TodoFacts), (UserId, TodoId)>, StoreError> {
+        let start = after.map(|(u, t)| row_key(&u, &t));
+        let (items, last) = self.read_scope(&self.stats_table, scope, limit, start).await?;
+        let rows = items.into_iter().map(decode_facts).collect::<Result<Vec<_>, _>>()?;
+        let next = last.and_then(|_| rows.last().map(|(user, facts)| (user.clone(), facts.todo_id)));
+        Ok(Page { items: rows, next })
+    }
+
+    async fn remove_facts(&self, user: &UserId, todo: &TodoId) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.stats_table)
+            .set_key(Some(row_key(user, todo)))
+            .send()
+            .await
+            .map_err(|e| StoreError::backend("DeleteItem StatsTable", e))?;
+        Ok(())
+    }
+}
+
+/// Creates the stats projection's table as `template.yaml` declares it (for DynamoDB Local and the
+/// tests), and waits until it is active. An existing table is left as it is.
+pub async fn create_stats_table(client: &Client, stats_table: &str) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+    let attribute =
+        |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build();
+    let existing = client.list_tables().send().await.context("ListTables")?.table_names.unwrap_or_default();
+    if !existing.iter().any(|t| t == stats_table) {
+        client
+            .create_table()
+            .table_name(stats_table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key(USER_ID_KEY, KeyType::Hash)?)
+            .key_schema(key(TODO_ID_KEY, KeyType::Range)?)
+            .attribute_definitions(attribute(USER_ID_KEY)?)
+            .attribute_definitions(attribute(TODO_ID_KEY)?)
+            .send()
+            .await
+            .with_context(|| format!("CreateTable {stats_table}"))?;
+    }
+    wait_until_active(client, stats_table).await
 }
 
 /// Creates both tables as `template.yaml` declares them (for DynamoDB Local and the tests), and

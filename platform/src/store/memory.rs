@@ -15,6 +15,16 @@ type EventKey = (UserId, TodoId, u64);
 pub struct MemoryStore {
     events: Mutex<BTreeMap<EventKey, Event>>,
     rows: Mutex<BTreeMap<(UserId, TodoId), Todo>>,
+    facts: Mutex<BTreeMap<(UserId, TodoId), TodoFacts>>,
+}
+
+/// Whether a user's items are in a scan's scope.
+fn in_scope(scope: Scope<'_>, user: &UserId) -> bool {
+    match scope {
+        Scope::All => true,
+        Scope::User(only) => only == user,
+        Scope::Segment(segment) => segment.holds(user.as_str()),
+    }
 }
 
 impl MemoryStore {
@@ -28,6 +38,10 @@ impl MemoryStore {
 
     fn rows(&self) -> std::sync::MutexGuard<'_, BTreeMap<(UserId, TodoId), Todo>> {
         self.rows.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn fact_rows(&self) -> std::sync::MutexGuard<'_, BTreeMap<(UserId, TodoId), TodoFacts>> {
+        self.facts.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -86,7 +100,7 @@ impl EventTimeline for MemoryStore {
 impl EventScan for MemoryStore {
     async fn scan_records(
         &self,
-        user: Option<&UserId>,
+        scope: Scope<'_>,
         limit: usize,
         after: Option<ScanCursor>,
     ) -> Result<Page<StoredRecord, ScanCursor>, StoreError> {
@@ -94,7 +108,7 @@ impl EventScan for MemoryStore {
         let items: Vec<StoredRecord> = self
             .events()
             .iter()
-            .filter(|(key, _)| user.is_none_or(|u| &key.0 == u))
+            .filter(|(key, _)| in_scope(scope, &key.0))
             .filter(|(key, _)| {
                 after.as_ref().is_none_or(|(user, event_key)| {
                     (key.0.as_str(), events_schema::event_key(&key.1, key.2).as_str())
@@ -162,17 +176,63 @@ impl ProjectionStore for MemoryStore {
 
     async fn scan_rows(
         &self,
-        user: Option<&UserId>,
+        scope: Scope<'_>,
         limit: usize,
         after: Option<(UserId, TodoId)>,
     ) -> Result<Page<Row, (UserId, TodoId)>, StoreError> {
         let rows: Vec<Row> = self
             .rows()
             .iter()
-            .filter(|(key, _)| user.is_none_or(|u| &key.0 == u) && after.as_ref().is_none_or(|a| *key > a))
+            .filter(|(key, _)| in_scope(scope, &key.0) && after.as_ref().is_none_or(|a| *key > a))
             .filter_map(|((user, _), state)| Row::from_state(user, state))
             .take(limit + 1)
             .collect();
         Ok(Page::from_overfetch(rows, limit, Row::key))
+    }
+}
+
+#[async_trait]
+impl StatsStore for MemoryStore {
+    async fn put_facts(&self, user: &UserId, facts: &TodoFacts, guard: WriteGuard) -> Result<bool, StoreError> {
+        let mut rows = self.fact_rows();
+        let key = (user.clone(), facts.todo_id);
+        let stored = rows.get(&key).map_or(0, |f| f.version);
+        let allowed = match guard {
+            WriteGuard::NewerOnly => stored < facts.version,
+            WriteGuard::NotOlder => stored <= facts.version,
+        };
+        if allowed {
+            rows.insert(key, facts.clone());
+        }
+        Ok(allowed)
+    }
+
+    async fn facts(&self, user: &UserId, todo: &TodoId) -> Result<Option<TodoFacts>, StoreError> {
+        Ok(self.fact_rows().get(&(user.clone(), *todo)).cloned())
+    }
+
+    async fn user_facts(&self, user: &UserId) -> Result<Vec<TodoFacts>, StoreError> {
+        Ok(self.fact_rows().iter().filter(|((u, _), _)| u == user).map(|(_, f)| f.clone()).collect())
+    }
+
+    async fn scan_facts(
+        &self,
+        scope: Scope<'_>,
+        limit: usize,
+        after: Option<(UserId, TodoId)>,
+    ) -> Result<Page<(UserId, TodoFacts), (UserId, TodoId)>, StoreError> {
+        let rows: Vec<(UserId, TodoFacts)> = self
+            .fact_rows()
+            .iter()
+            .filter(|(key, _)| in_scope(scope, &key.0) && after.as_ref().is_none_or(|a| *key > a))
+            .map(|((user, _), facts)| (user.clone(), facts.clone()))
+            .take(limit + 1)
+            .collect();
+        Ok(Page::from_overfetch(rows, limit, |(user, facts)| (user.clone(), facts.todo_id)))
+    }
+
+    async fn remove_facts(&self, user: &UserId, todo: &TodoId) -> Result<(), StoreError> {
+        self.fact_rows().remove(&(user.clone(), *todo));
+        Ok(())
     }
 }

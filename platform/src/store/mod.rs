@@ -51,6 +51,76 @@ pub enum AppendError {
     Store(#[from] StoreError),
 }
 
+/// Which part of a table a scan reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope<'a> {
+    /// Every user's items (a Scan).
+    All,
+    /// One user's partition (a Query).
+    User(&'a UserId),
+    /// One of N parallel segments of a Scan (`replay --segments N --segment I`).
+    Segment(Segment),
+}
+
+impl<'a> From<Option<&'a UserId>> for Scope<'a> {
+    fn from(user: Option<&'a UserId>) -> Self {
+        user.map_or(Self::All, Self::User)
+    }
+}
+
+/// One of `total` disjoint parts of a table that together hold every item; each user's partition
+/// lies in one part. DynamoDB splits a parallel Scan itself; the other stores use
+/// [`Segment::holds`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    index: u32,
+    total: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SegmentError {
+    #[error("the number of segments must be from 1 to {MAX_SEGMENTS}, not {0}")]
+    Total(u64),
+    #[error("segment {index} does not exist: segments are numbered 0 to {last}")]
+    Index { index: u64, last: u64 },
+}
+
+/// DynamoDB's bound on `TotalSegments`.
+pub const MAX_SEGMENTS: u32 = 1_000_000;
+
+impl Segment {
+    pub fn new(index: u64, total: u64) -> Result<Self, SegmentError> {
+        let total =
+            u32::try_from(total).ok().filter(|t| (1..=MAX_SEGMENTS).contains(t)).ok_or(SegmentError::Total(total))?;
+        let index = u32::try_from(index)
+            .ok()
+            .filter(|i| *i < total)
+            .ok_or(SegmentError::Index { index, last: u64::from(total) - 1 })?;
+        Ok(Self { index, total })
+    }
+
+    pub fn index(self) -> u32 {
+        self.index
+    }
+
+    pub fn total(self) -> u32 {
+        self.total
+    }
+
+    /// Whether this segment holds a user's partition.
+    pub fn holds(self, user_id: &str) -> bool {
+        partition_hash(user_id) % u64::from(self.total) == u64::from(self.index)
+    }
+}
+
+/// The hash that places a user's partition in a segment (FNV-1a, 64 bits) for the stores that
+/// split scans themselves.
+pub fn partition_hash(user_id: &str) -> u64 {
+    user_id
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
 /// One page of results and where the next one starts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T, C> {
@@ -177,7 +247,7 @@ pub trait EventScan: Send + Sync {
     /// One page of items as stored, readable or not.
     async fn scan_records(
         &self,
-        user: Option<&UserId>,
+        scope: Scope<'_>,
         limit: usize,
         after: Option<ScanCursor>,
     ) -> Result<Page<StoredRecord, ScanCursor>, StoreError>;
@@ -185,11 +255,11 @@ pub trait EventScan: Send + Sync {
     /// One page of decoded events; an item that cannot be decoded is an error.
     async fn scan(
         &self,
-        user: Option<&UserId>,
+        scope: Scope<'_>,
         limit: usize,
         after: Option<ScanCursor>,
     ) -> Result<Page<Event, ScanCursor>, StoreError> {
-        let page = self.scan_records(user, limit, after).await?;
+        let page = self.scan_records(scope, limit, after).await?;
         let items = page.items.into_iter().map(decode_stored).collect::<Result<Vec<_>, _>>()?;
         Ok(Page { items, next: page.next })
     }
@@ -261,10 +331,82 @@ pub trait ProjectionStore: Send + Sync {
     /// Every row, one page at a time (replay's drift check).
     async fn scan_rows(
         &self,
-        user: Option<&UserId>,
+        scope: Scope<'_>,
         limit: usize,
         after: Option<(UserId, TodoId)>,
     ) -> Result<Page<Row, (UserId, TodoId)>, StoreError>;
+}
+
+/// What the stats projection keeps of one todo: every figure of `GET /stats` is a function of
+/// these facts of each of the user's todos (see `queries::stats`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TodoFacts {
+    pub todo_id: TodoId,
+    /// The version of the todo's state these facts are of: the write guard.
+    pub version: u64,
+    pub created_at: Timestamp,
+    /// When it was completed, if it is (or was when deleted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<Timestamp>,
+    pub deleted: bool,
+}
+
+impl TodoFacts {
+    /// The facts of a state; `None` before the todo exists.
+    pub fn of(state: &Todo) -> Option<Self> {
+        let (item, deleted) = match state {
+            Todo::NotCreated => return None,
+            Todo::Live(item) => (item, false),
+            Todo::Deleted(item) => (item, true),
+        };
+        Some(Self {
+            todo_id: item.id,
+            version: item.version,
+            created_at: item.created_at,
+            completed_at: item.completed_at.filter(|_| item.completed),
+            deleted,
+        })
+    }
+
+    /// Whether two states' facts differ in anything but the version (a rename does not count).
+    pub fn same_figures(&self, other: &Self) -> bool {
+        (self.todo_id, self.created_at, self.completed_at, self.deleted)
+            == (other.todo_id, other.created_at, other.completed_at, other.deleted)
+    }
+}
+
+/// The stats projection's store: one version-guarded row of [`TodoFacts`] per todo.
+#[async_trait]
+pub trait StatsStore: Send + Sync {
+    /// Stores a todo's facts unless the stored ones are newer (see [`WriteGuard`]); `false` when kept.
+    async fn put_facts(&self, user: &UserId, facts: &TodoFacts, guard: WriteGuard) -> Result<bool, StoreError>;
+
+    /// [`StatsStore::put_facts`] for many rows (replay); not atomic.
+    async fn put_many_facts(&self, rows: &[(UserId, TodoFacts)], guard: WriteGuard) -> Result<Vec<bool>, StoreError> {
+        let mut written = Vec::with_capacity(rows.len());
+        for (user, facts) in rows {
+            written.push(self.put_facts(user, facts, guard).await?);
+        }
+        Ok(written)
+    }
+
+    /// One todo's facts (replay's drift check).
+    async fn facts(&self, user: &UserId, todo: &TodoId) -> Result<Option<TodoFacts>, StoreError>;
+
+    /// Every fact row of one user (`GET /stats`): one per todo the user ever had.
+    async fn user_facts(&self, user: &UserId) -> Result<Vec<TodoFacts>, StoreError>;
+
+    /// Every row, one page at a time (replay's orphan check).
+    async fn scan_facts(
+        &self,
+        scope: Scope<'_>,
+        limit: usize,
+        after: Option<(UserId, TodoId)>,
+    ) -> Result<Page<(UserId, TodoFacts), (UserId, TodoId)>, StoreError>;
+
+    /// Removes a row (replay, for rows that no event backs).
+    async fn remove_facts(&self, user: &UserId, todo: &TodoId) -> Result<(), StoreError>;
 }
 
 /// One stored read-model row, tombstones included.

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ApiClient, ApiError, IncompleteExportError, NetworkError, versionFromEtag } from './client';
-import type { ExportedEvent, HistoryDigest, Todo } from './types';
+import type { ExportedEvent, HistoryDigest, Stats, Todo } from './types';
 
 const TODO: Todo = {
   id: '0190a5c2-0000-7000-8000-000000000001',
@@ -263,6 +263,39 @@ describe('ApiClient: the past, the digest and the export', () => {
       return jsonResponse(200, { events: [exported(1)], nextCursor: 'next' });
     });
     await expect(client.exportAll({ signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});
+
+describe('ApiClient: stats', () => {
+  const STATS: Stats = {
+    open: 3,
+    completed: 5,
+    medianCompletionSeconds: 5400,
+    weeks: [
+      { week: '2026-W47', start: '2026-11-16', created: 2, completed: 1 },
+      { week: '2026-W48', start: '2026-11-23', created: 0, completed: 4 },
+    ],
+    asOf: '2026-11-29T18:00:00.000000Z',
+  };
+
+  it('reads the stats, asking for a number of weeks only when told', async () => {
+    const { client, calls, headersOf } = clientWith([jsonResponse(200, STATS), jsonResponse(200, STATS)]);
+    expect(await client.getStats()).toEqual(STATS);
+    await client.getStats({ weeks: 2 });
+    expect(calls.map((c) => c.url)).toEqual(['https://api.example.com/Prod/stats', 'https://api.example.com/Prod/stats?weeks=2']);
+    expect(headersOf(0).get('Authorization')).toBe('Bearer the-id-token');
+  });
+
+  it('reads a median left out as "none yet"', async () => {
+    const { medianCompletionSeconds: _, ...withoutMedian } = STATS;
+    const { client } = clientWith([jsonResponse(200, withoutMedian), jsonResponse(200, { ...STATS, medianCompletionSeconds: null })]);
+    expect((await client.getStats()).medianCompletionSeconds).toBeNull();
+    expect((await client.getStats()).medianCompletionSeconds).toBeNull();
+  });
+
+  it('passes on a refused number of weeks in the server\'s words', async () => {
+    const { client } = clientWith([jsonResponse(400, { error: { code: 'invalid_weeks', message: 'weeks must be a whole number from 1 to 52.' } })]);
+    await expect(client.getStats({ weeks: 53 })).rejects.toMatchObject({ status: 400, code: 'invalid_weeks', message: expect.stringContaining('1 to 52') });
   });
 });
 

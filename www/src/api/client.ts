@@ -9,6 +9,7 @@ import type {
   HistoryDigest,
   HistoryPage,
   NewTodo,
+  Stats,
   StatusFilter,
   Todo,
   TodoEvent,
@@ -82,6 +83,12 @@ export interface ExportOptions {
   onProgress?: (eventsSoFar: number) => void;
 }
 
+export interface StatsOptions {
+  /** How many ISO weeks, ending with the current one: 1..52 (the server's default is 12). */
+  weeks?: number;
+  signal?: AbortSignal;
+}
+
 /** What the UI needs from the API; components depend on this, tests may fake it. */
 export interface TodoApi {
   listTodos(options?: ListOptions): Promise<TodoPage>;
@@ -101,6 +108,7 @@ export interface TodoApi {
   getExportPage(options?: HistoryOptions): Promise<ExportPage>;
   /** Follows `nextCursor` to the last page, which must carry the digest; anything less is an error. */
   exportAll(options?: ExportOptions): Promise<DataExport>;
+  getStats(options?: StatsOptions): Promise<Stats>;
 }
 
 export interface ApiClientOptions {
@@ -239,6 +247,11 @@ export class ApiClient implements TodoApi {
       cursor = result.nextCursor;
     }
     throw new IncompleteExportError(`The export did not end after ${MAX_PAGES} pages.`);
+  }
+
+  async getStats({ weeks, signal }: StatsOptions = {}): Promise<Stats> {
+    const { body } = await this.request<Stats>('/stats', { query: { weeks }, signal });
+    return { ...body, medianCompletionSeconds: body.medianCompletionSeconds ?? null, weeks: body.weeks ?? [] };
   }
 
   private async request<T>(path: string, options: RequestOptions = {}): Promise<{ body: T; response: Response }> {

@@ -127,6 +127,34 @@ export interface DataExport {
   digest: HistoryDigest;
 }
 
+/** One ISO week of `GET /stats`. */
+export interface WeekStats {
+  /** The ISO week, `2026-W37`. */
+  week: string;
+  /** Its Monday, `2026-09-07` (UTC). */
+  start: string;
+  /** To-dos created that week, deleted ones included. */
+  created: number;
+  /** To-dos whose (current) completion falls in that week, deleted ones included. */
+  completed: number;
+}
+
+/**
+ * `GET /stats`: the caller's stats projection. Like the list it is eventually consistent: it
+ * catches up with a command a few milliseconds after the command answers.
+ */
+export interface Stats {
+  /** Live to-dos not completed. */
+  open: number;
+  /** Live to-dos completed. */
+  completed: number;
+  /** Median time from creation to completion over every completed to-do (deleted ones too); null before the first. */
+  medianCompletionSeconds: number | null;
+  /** Oldest first, ending with the current ISO week (UTC). */
+  weeks: WeekStats[];
+  asOf: string;
+}
+
 export interface ErrorBody {
   error: { code: string; message: string };
 }

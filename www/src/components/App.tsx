@@ -14,6 +14,7 @@ import { ItemVersionPage } from './ItemVersionPage';
 import { Landing } from './Landing';
 import { ListAsOfPage } from './ListAsOfPage';
 import { usePageTitle } from './PageTitle';
+import { StatsPage } from './StatsPage';
 import { TodoPage } from './TodoPage';
 import { UserHistoryPage } from './UserHistoryPage';
 
@@ -131,6 +132,9 @@ function Shell({ config, userManager }: { config: RuntimeConfig; userManager: Us
             <Link to="/history" aria-current={route.name === 'history' ? 'page' : undefined}>
               History
             </Link>
+            <Link to="/stats" aria-current={route.name === 'stats' ? 'page' : undefined}>
+              Stats
+            </Link>
             <Link to="/account" aria-current={route.name === 'account' ? 'page' : undefined}>
               Account
             </Link>
@@ -170,6 +174,8 @@ export function Page({ route }: { route: Route }) {
       return <ItemHistoryPage key={route.id} id={route.id} />;
     case 'itemVersion':
       return <ItemVersionPage key={`${route.id}@${route.version}`} id={route.id} version={route.version} />;
+    case 'stats':
+      return <StatsPage />;
     case 'account':
       return <AccountPage />;
     default:

@@ -7,6 +7,8 @@ describe('parseRoute', () => {
     ['/index.html', '', { name: 'todos' }],
     ['/history', '', { name: 'history' }],
     ['/history/', '', { name: 'history' }],
+    ['/stats', '', { name: 'stats' }],
+    ['/', '#/stats', { name: 'stats' }],
     ['/item/abc-123/history', '', { name: 'itemHistory', id: 'abc-123' }],
     ['/', '#/history', { name: 'history' }],
     ['/', '#/item/abc/history', { name: 'itemHistory', id: 'abc' }],

@@ -1,6 +1,6 @@
 /**
  * A small client-side router on the History API: `/`, `/history`, `/history/as-of/<instant>`,
- * `/item/<id>/history`, `/item/<id>/version/<n>`, `/account`.
+ * `/item/<id>/history`, `/item/<id>/version/<n>`, `/stats`, `/account`.
  * The local stack (and Amplify's rewrite rule) serves index.html for unknown paths; where a host
  * does not, the same routes work as hash routes (`/#/history`), which are read first.
  */
@@ -12,6 +12,7 @@ export type Route =
   | { name: 'listAsOf'; asOf: string }
   | { name: 'itemHistory'; id: string }
   | { name: 'itemVersion'; id: string; version: number }
+  | { name: 'stats' }
   | { name: 'account' }
   | { name: 'notFound'; path: string };
 
@@ -22,6 +23,7 @@ export function parseRoute(pathname: string, hash = ''): Route {
   const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path;
   if (trimmed === '/' || trimmed === '' || trimmed === '/index.html') return { name: 'todos' };
   if (trimmed === '/history') return { name: 'history' };
+  if (trimmed === '/stats') return { name: 'stats' };
   if (trimmed === '/account') return { name: 'account' };
   try {
     const asOf = /^\/history\/as-of\/([^/]+)$/.exec(trimmed);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { instantFromDateTimeLocal, toDateTimeLocalValue } from './time';
+import { formatDuration, instantFromDateTimeLocal, isoDuration, toDateTimeLocalValue } from './time';
 
 describe('datetime-local values', () => {
   it('shows a moment in local time to the second, leaving out zero seconds as browsers do', () => {
@@ -15,5 +15,34 @@ describe('datetime-local values', () => {
 
   it.each(['', '2025-11-25', 'yesterday', '2025-13-45T99:00'])('%j is not a moment', (value) => {
     expect(instantFromDateTimeLocal(value)).toBeNull();
+  });
+});
+
+describe('durations', () => {
+  it.each([
+    [0, 'under 1 s'],
+    [0.4, 'under 1 s'],
+    [0.6, '1 s'],
+    [45, '45 s'],
+    [59.6, '1 min'],
+    [90, '1 min 30 s'],
+    [5400, '1 h 30 min'],
+    [7500, '2 h 5 min'],
+    [7200, '2 h'],
+    [3599.8, '1 h'],
+    [3629, '1 h'],
+    [3631, '1 h 1 min'],
+    [86400 * 3 + 3600 * 4 + 1800, '3 d 5 h'],
+    [86400 * 40, '40 d'],
+  ])('%d seconds read as %j', (seconds, text) => {
+    expect(formatDuration(seconds)).toBe(text);
+  });
+
+  it('writes the same length as an ISO 8601 duration for machines', () => {
+    expect(isoDuration(7500)).toBe('PT2H5M');
+    expect(isoDuration(86400 * 3 + 3600 * 4)).toBe('P3DT4H');
+    expect(isoDuration(86400)).toBe('P1D');
+    expect(isoDuration(45.4)).toBe('PT45S');
+    expect(isoDuration(0)).toBe('PT0S');
   });
 });

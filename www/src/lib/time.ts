@@ -54,3 +54,46 @@ export function instantFromDateTimeLocal(value: string): string | null {
 export function localTimeZone(): string | undefined {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || undefined;
 }
+
+const DURATION_UNITS: [string, number][] = [
+  ['d', 24 * 3600],
+  ['h', 3600],
+  ['min', 60],
+  ['s', 1],
+];
+
+/**
+ * A length of time in its two largest units, rounded to the smaller: "2 h 5 min", "3 d", "45 s",
+ * "under 1 s". Short unit names keep a stat readable on a phone.
+ */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '—';
+  if (seconds < 0.5) return 'under 1 s';
+  const fits = DURATION_UNITS.findIndex(([, size]) => seconds >= size);
+  const largest = fits === -1 ? DURATION_UNITS.length - 1 : fits;
+  const precision = DURATION_UNITS[Math.min(largest + 1, DURATION_UNITS.length - 1)][1];
+  // Rounding may carry into the next unit (59 min 59.8 s is 1 h): pick the units after rounding.
+  let rest = Math.round(seconds / precision) * precision;
+  const parts: string[] = [];
+  for (const [name, size] of DURATION_UNITS) {
+    if (parts.length === 0 && rest < size) continue;
+    const count = Math.floor(rest / size);
+    rest -= count * size;
+    if (count > 0) parts.push(`${count} ${name}`);
+    if (parts.length === 2 || rest === 0) break;
+  }
+  return parts.join(' ');
+}
+
+/** The same length as an ISO 8601 duration for `<time dateTime>`: `PT2H5M`, `P3DT4H`. */
+export function isoDuration(seconds: number): string {
+  let rest = Math.max(0, Math.round(seconds));
+  const days = Math.floor(rest / 86400);
+  rest -= days * 86400;
+  const hours = Math.floor(rest / 3600);
+  rest -= hours * 3600;
+  const minutes = Math.floor(rest / 60);
+  const secs = rest - minutes * 60;
+  const time = `${hours ? `${hours}H` : ''}${minutes ? `${minutes}M` : ''}${secs ? `${secs}S` : ''}`;
+  return `P${days ? `${days}D` : ''}${time ? `T${time}` : days ? '' : 'T0S'}`;
+}

@@ -122,3 +122,68 @@ describe('FakeBackend: integrity and the export', () => {
     await expect(api.getExportPage({ limit: 1001 })).rejects.toMatchObject({ status: 400, code: 'invalid_limit' });
   });
 });
+
+describe('FakeBackend: stats', () => {
+  it('counts open and completed, per ISO week across a year boundary, deleted and reopened to-dos as the contract says', async () => {
+    let at = '';
+    const { backend, api } = setUp({ now: () => new Date(at) });
+    const step = (instant: string) => {
+      at = instant;
+    };
+    step('2026-09-01T12:00:00Z');
+    const old = backend.seed(USER, 'Long ago'); // created before the 12 weeks
+    step('2026-12-21T09:00:00Z'); // Monday of 2026-W52
+    const a = backend.seed(USER, 'A');
+    step('2026-12-21T11:00:00Z');
+    backend.changeElsewhere(USER, a.id, { completed: true }); // 2 h
+    step('2026-12-31T12:00:00Z'); // 2026-W53
+    const b = backend.seed(USER, 'B');
+    backend.seed(USER, 'C');
+    step('2027-01-01T12:00:00Z'); // still 2026-W53
+    backend.changeElsewhere(USER, b.id, { completed: true });
+    step('2027-01-05T08:00:00Z'); // 2027-W01
+    backend.changeElsewhere(USER, b.id, { completed: false }); // reopened: its completion no longer counts
+    const d = backend.seed(USER, 'D');
+    step('2027-01-05T08:30:00Z');
+    backend.changeElsewhere(USER, d.id, { completed: true }); // 30 min
+    backend.deleteElsewhere(USER, d.id); // deleted, still counted in its weeks and the median
+    step('2027-01-06T12:00:00Z');
+    backend.changeElsewhere(USER, old.id, { completed: true });
+    backend.seed('bob', 'Not yours', { completed: true });
+
+    const stats = await api.getStats();
+    expect(stats).toMatchObject({ open: 2, completed: 2, medianCompletionSeconds: 7200, asOf: '2027-01-06T12:00:00.000Z' });
+    expect(stats.weeks).toHaveLength(12);
+    expect(stats.weeks[0]).toEqual({ week: '2026-W43', start: '2026-10-19', created: 0, completed: 0 });
+    expect(stats.weeks.slice(-3)).toEqual([
+      { week: '2026-W52', start: '2026-12-21', created: 1, completed: 1 },
+      { week: '2026-W53', start: '2026-12-28', created: 2, completed: 0 },
+      { week: '2027-W01', start: '2027-01-04', created: 1, completed: 2 },
+    ]);
+
+    expect((await api.getStats({ weeks: 1 })).weeks).toEqual([{ week: '2027-W01', start: '2027-01-04', created: 1, completed: 2 }]);
+    expect((await api.getStats({ weeks: 52 })).weeks).toHaveLength(52);
+  });
+
+  it('has no median before the first completion, and the mean of the middle two for an even count', async () => {
+    let at = '2026-11-23T09:00:00Z';
+    const { backend, api } = setUp({ now: () => new Date(at) });
+    const first = backend.seed(USER, 'First');
+    const second = backend.seed(USER, 'Second');
+    expect(await api.getStats()).toMatchObject({ open: 2, completed: 0, medianCompletionSeconds: null });
+    at = '2026-11-23T10:00:00Z';
+    backend.changeElsewhere(USER, first.id, { completed: true });
+    at = '2026-11-23T12:00:00Z';
+    backend.changeElsewhere(USER, second.id, { completed: true });
+    expect((await api.getStats()).medianCompletionSeconds).toBe(2 * 3600); // 1 h and 3 h
+  });
+
+  it('refuses a number of weeks outside 1..52', async () => {
+    const { backend } = setUp();
+    for (const weeks of ['0', '53', 'x', '1.5', '-1', '']) {
+      const response = await backend.fetch(`http://api.test/api/stats?weeks=${weeks}`, { headers: { Authorization: `Bearer ${tokenFor(USER)}` } });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ error: { code: 'invalid_weeks' } });
+    }
+  });
+});

@@ -4,7 +4,8 @@
  * routes the page's API requests to it. It follows DESIGN.md's contract closely enough to test
  * the SPA; it is not the back end's specification (the Rust tests and the real e2e are).
  */
-import type { ExportedEvent, HistoryDigest, Todo, TodoEvent, TodoPatch } from '../api/types';
+import type { ExportedEvent, HistoryDigest, Stats, Todo, TodoEvent, TodoPatch } from '../api/types';
+import { formatIsoWeek, isoWeekOf, lastIsoWeeks } from '../lib/isoWeek';
 
 export interface FakeBackendOptions {
   /** Page size when the request has no `limit`. */
@@ -46,6 +47,7 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:
 const GENESIS_HASH = '0'.repeat(64);
 const LIST_LIMITS = { default: 50, max: 100 };
 const EXPORT_LIMITS = { default: 500, max: 1000 };
+const STATS_WEEKS = { default: 12, max: 52 };
 
 /**
  * A stable stand-in for the back end's SHA-256 (64 lowercase hex digits, not cryptographic): the
@@ -230,6 +232,9 @@ export class FakeBackend {
       const { page, nextCursor } = this.paginate(events, query, EXPORT_LIMITS);
       return this.json(200, nextCursor ? { events: page, nextCursor } : { events: page, digest: this.digest(user) });
     }
+    if (path === '/stats' && method === 'GET') {
+      return this.json(200, this.stats(user, query));
+    }
     const item = /^\/item\/([^/]+)(\/done|\/history)?$/.exec(path);
     if (!item) throw new HttpError(404, 'not_found', 'No such route.');
     const id = decodeURIComponent(item[1]);
@@ -317,6 +322,45 @@ export class FakeBackend {
       .sort((a, b) => (a.todoId < b.todoId ? -1 : 1))
       .map((head) => ({ id: head.todoId, version: head.version, hash: head.hash ?? fakeHash(JSON.stringify(head)) }));
     return { digest: fakeHash(JSON.stringify(summary)), asOf: this.timestamp(), todos: heads.size, events: events.length };
+  }
+
+  /**
+   * The stats projection, computed from the events (the back end maintains it incrementally; the
+   * numbers must be the same). Deleted to-dos still count in the weeks and the median, with the
+   * completion they had when they were deleted.
+   */
+  private stats(user: string, query: URLSearchParams): Stats {
+    const asked = query.get('weeks');
+    const count = asked === null ? STATS_WEEKS.default : /^\d+$/.test(asked) ? Number(asked) : NaN;
+    if (!(count >= 1 && count <= STATS_WEEKS.max)) {
+      throw new HttpError(400, 'invalid_weeks', `weeks must be a whole number from 1 to ${STATS_WEEKS.max}.`);
+    }
+    const weeks = lastIsoWeeks(this.now(), count).map((w) => ({ ...w, created: 0, completed: 0 }));
+    const byWeek = new Map(weeks.map((w) => [w.week, w]));
+    const weekOf = (at: string) => byWeek.get(formatIsoWeek(isoWeekOf(new Date(at))));
+
+    const perTodo = new Map<string, TodoEvent[]>();
+    for (const event of this.data(user).events) perTodo.set(event.todoId, [...(perTodo.get(event.todoId) ?? []), event]);
+    let open = 0;
+    let completed = 0;
+    const durations: number[] = [];
+    for (const events of perTodo.values()) {
+      const deleted = events.some((e) => e.type === 'TodoDeleted');
+      const last = foldTodo(events.filter((e) => e.type !== 'TodoDeleted'));
+      if (typeof last !== 'object') continue;
+      const created = weekOf(last.createdAt);
+      if (created) created.created += 1;
+      if (last.completed && last.completedAt) {
+        const done = weekOf(last.completedAt);
+        if (done) done.completed += 1;
+        durations.push((Date.parse(last.completedAt) - Date.parse(last.createdAt)) / 1000);
+      }
+      if (!deleted) {
+        if (last.completed) completed += 1;
+        else open += 1;
+      }
+    }
+    return { open, completed, medianCompletionSeconds: median(durations), weeks, asOf: this.timestamp() };
   }
 
   private data(user: string): UserData {
@@ -478,6 +522,14 @@ export class FakeBackend {
     this.counter += 1;
     return `req-${this.counter}`;
   }
+}
+
+/** The middle value, or the mean of the two middle ones; null for none. */
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 class HttpError extends Error {
