@@ -6,7 +6,7 @@ use events_schema::{EventRecord, HistoryDigest, Timestamp};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
-use todo_platform::http::{ApiError, Caller, Reply, cursor_param, encode_cursor, limit_param, request_id};
+use todo_platform::http::{ApiError, Caller, Reply, cursor_param, encode_cursor, limit_param};
 use todo_platform::store::{ScanCursor, Scope, StoreError};
 
 use crate::{AuditService, digest_of};
@@ -20,12 +20,12 @@ fn now() -> Timestamp {
 }
 
 pub async fn get_history_digest(service: &AuditService, request: Request) -> Response<Body> {
-    service.edge.respond(&request_id(&request), digest(service, &request).await)
+    service.edge.serve(&request, digest(service, &request)).await
 }
 
 async fn digest(service: &AuditService, request: &Request) -> Result<Reply, ApiError> {
     let caller = Caller::from_request(request)?;
-    let digest = digest_of(service.events.as_ref(), &caller.user, now()).await.map_err(ApiError::internal)?;
+    let digest = digest_of(service.events.as_ref(), &caller.user, now()).await?;
     Reply::json(StatusCode::OK, &digest)
 }
 
@@ -52,7 +52,7 @@ struct ExportPage {
 }
 
 pub async fn export_data(service: &AuditService, request: Request) -> Response<Body> {
-    service.edge.respond(&request_id(&request), export(service, &request).await)
+    service.edge.serve(&request, export(service, &request)).await
 }
 
 async fn export(service: &AuditService, request: &Request) -> Result<Reply, ApiError> {
@@ -70,13 +70,9 @@ async fn export(service: &AuditService, request: &Request) -> Result<Reply, ApiE
     let mut consumed: Option<String> = None;
     let resume = 'pages: loop {
         // One more than needed: a page that ends exactly at the last event then says so.
-        let page = service
-            .events
-            .scan_records(Scope::User(&caller.user), limit - events.len() + 1, start)
-            .await
-            .map_err(ApiError::internal)?;
+        let page = service.events.scan_records(Scope::User(&caller.user), limit - events.len() + 1, start).await?;
         for stored in page.items {
-            let record = stored.map_err(|unreadable| ApiError::internal(StoreError::from(unreadable)))?;
+            let record = stored.map_err(StoreError::from)?;
             if events.len() == limit {
                 break 'pages consumed;
             }
@@ -95,7 +91,7 @@ async fn export(service: &AuditService, request: &Request) -> Result<Reply, ApiE
             ExportPage { events, next_cursor: Some(encode_cursor(&ExportCursor { as_of, after })), digest: None }
         }
         None => {
-            let digest = digest_of(service.events.as_ref(), &caller.user, as_of).await.map_err(ApiError::internal)?;
+            let digest = digest_of(service.events.as_ref(), &caller.user, as_of).await?;
             ExportPage { events, next_cursor: None, digest: Some(digest) }
         }
     };

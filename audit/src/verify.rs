@@ -95,6 +95,7 @@ pub async fn verify(
     let mut cursor: Option<ScanCursor> = None;
     loop {
         let page = events.scan_records(options.user.as_ref().into(), options.page_size, cursor).await?;
+        metrics::counter!("AuditEvents").increment(page.items.len() as u64);
         for stored in page.items {
             report.events += 1;
             let record = match stored {

@@ -52,6 +52,7 @@ pub fn event(user: &UserId, todo: TodoId, version: u64, payload: TodoEvent, at: 
             request_id: Some(uuid::Uuid::new_v4().to_string()),
             actor: Some(format!("{user}@bench.example.com")),
             source_ip: Some("203.0.113.7".into()),
+            trace_id: None,
         },
         chain: None,
     }

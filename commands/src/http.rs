@@ -4,7 +4,7 @@ use events_schema::{Changes, Command, Context, DomainError, Notes, Title, Todo, 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use todo_platform::http::{ApiError, Caller, Reply, if_match, json_body, public_path, request_id, todo_id_param};
+use todo_platform::http::{ApiError, Caller, Reply, if_match, json_body, public_path, todo_id_param};
 
 use crate::{CommandError, CommandService, execute};
 
@@ -51,10 +51,13 @@ impl From<CommandError> for ApiError {
             CommandError::Domain(DomainError::VersionMismatch { expected, actual }) => ApiError::PreconditionFailed(
                 format!("the todo is at version {actual}, not {expected}: it changed since you read it"),
             ),
+            CommandError::CreatedThenDeleted => ApiError::Conflict(
+                "a todo with this id was created by an earlier request and has since been deleted".into(),
+            ),
             CommandError::Contended => {
                 ApiError::Conflict("the todo was changed by another request at the same time; try again".into())
             }
-            CommandError::Store(error) => ApiError::internal(error),
+            CommandError::Store(error) => error.into(),
         }
     }
 }
@@ -67,18 +70,56 @@ fn live(state: Todo) -> Result<TodoItem, ApiError> {
     }
 }
 
+/// Executes a command, and says what it did in the request's log line and metrics.
 async fn run(
     service: &CommandService,
+    route: &'static str,
     caller: &Caller,
     id: TodoId,
     command: Command,
     context: Context,
 ) -> Result<Todo, ApiError> {
-    Ok(execute(service.events.as_ref(), caller, id, command, &context).await?)
+    let span = tracing::Span::current();
+    span.record("todoId", tracing::field::display(id));
+    let executed = execute(service.events.as_ref(), caller, id, command, &context).await?;
+    let outcome = if executed.appended.is_empty() { "no_change" } else { "accepted" };
+    if let Some(last) = executed.appended.last() {
+        span.record("eventId", tracing::field::display(last.event_id));
+    }
+    let event_ids: Vec<String> = executed.appended.iter().map(|e| e.event_id.to_string()).collect();
+    tracing::info!(route, outcome, version = executed.state.version(), ?event_ids, "command executed");
+    metrics::counter!("Commands", "Route" => route, "Outcome" => outcome).increment(1);
+    Ok(executed.state)
+}
+
+/// Counts a command that did not execute, by route and outcome (and the reason of a 4xx).
+async fn observed(
+    route: &'static str,
+    work: impl std::future::Future<Output = Result<Reply, ApiError>>,
+) -> Result<Reply, ApiError> {
+    let result = work.await;
+    if let Err(error) = &result {
+        let outcome = match error {
+            ApiError::NotFound | ApiError::NotFoundBecause { .. } => "not_found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::PreconditionFailed(_) => "precondition_failed",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "error",
+            ApiError::BadRequest { .. }
+            | ApiError::Unauthorized
+            | ApiError::PayloadTooLarge(_)
+            | ApiError::UnsupportedMediaType => {
+                metrics::counter!("CommandsRejected", "Route" => route, "Reason" => error.code()).increment(1);
+                "rejected"
+            }
+        };
+        metrics::counter!("Commands", "Route" => route, "Outcome" => outcome).increment(1);
+    }
+    result
 }
 
 pub async fn create_todo(service: &CommandService, request: Request) -> Response<Body> {
-    service.edge.respond(&request_id(&request), create(service, &request).await)
+    service.edge.serve(&request, observed("create", create(service, &request))).await
 }
 
 async fn create(service: &CommandService, request: &Request) -> Result<Reply, ApiError> {
@@ -90,7 +131,7 @@ async fn create(service: &CommandService, request: &Request) -> Result<Reply, Ap
         Some(raw) => TodoId::parse(raw).map_err(|e| ApiError::bad_request("invalid_id", e.to_string()))?,
         None => TodoId::from_uuid(uuid::Uuid::now_v7()),
     };
-    let item = live(run(service, &caller, id, Command::Create { title, notes }, Context::default()).await?)?;
+    let item = live(run(service, "create", &caller, id, Command::Create { title, notes }, Context::default()).await?)?;
     Ok(Reply::json(StatusCode::CREATED, &item)?.with_etag(item.version).with_location(&format!(
         "{}/{}",
         public_path(request),
@@ -99,7 +140,7 @@ async fn create(service: &CommandService, request: &Request) -> Result<Reply, Ap
 }
 
 pub async fn update_todo(service: &CommandService, request: Request) -> Response<Body> {
-    service.edge.respond(&request_id(&request), update(service, &request).await)
+    service.edge.serve(&request, observed("update", update(service, &request))).await
 }
 
 async fn update(service: &CommandService, request: &Request) -> Result<Reply, ApiError> {
@@ -112,30 +153,31 @@ async fn update(service: &CommandService, request: &Request) -> Result<Reply, Ap
         notes: body.notes.as_deref().map(Notes::parse).transpose().map_err(invalid_field)?,
         completed: body.completed,
     };
-    let item = live(run(service, &caller, id, Command::Update(changes), Context { expected_version }).await?)?;
+    let item =
+        live(run(service, "update", &caller, id, Command::Update(changes), Context { expected_version }).await?)?;
     Ok(Reply::json(StatusCode::OK, &item)?.with_etag(item.version))
 }
 
 pub async fn complete_todo(service: &CommandService, request: Request) -> Response<Body> {
-    service.edge.respond(&request_id(&request), complete(service, &request).await)
+    service.edge.serve(&request, observed("complete", complete(service, &request))).await
 }
 
 async fn complete(service: &CommandService, request: &Request) -> Result<Reply, ApiError> {
     let caller = Caller::from_request(request)?;
     let id = todo_id_param(request)?;
     let expected_version = if_match(request)?;
-    let item = live(run(service, &caller, id, Command::Complete, Context { expected_version }).await?)?;
+    let item = live(run(service, "complete", &caller, id, Command::Complete, Context { expected_version }).await?)?;
     Ok(Reply::json(StatusCode::OK, &item)?.with_etag(item.version))
 }
 
 pub async fn delete_todo(service: &CommandService, request: Request) -> Response<Body> {
-    service.edge.respond(&request_id(&request), delete(service, &request).await)
+    service.edge.serve(&request, observed("delete", delete(service, &request))).await
 }
 
 async fn delete(service: &CommandService, request: &Request) -> Result<Reply, ApiError> {
     let caller = Caller::from_request(request)?;
     let id = todo_id_param(request)?;
     let expected_version = if_match(request)?;
-    run(service, &caller, id, Command::Delete, Context { expected_version }).await?;
+    run(service, "delete", &caller, id, Command::Delete, Context { expected_version }).await?;
     Ok(Reply::no_content())
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use events_schema::{
     Command, Context, DomainError, Event, GENESIS_HASH, Timestamp, Todo, TodoEvent, TodoId, decide, evolve, fold,
+    repeats_creation,
 };
 use todo_platform::http::{Caller, Edge};
 use todo_platform::store::{AppendError, EventLog, StoreError};
@@ -40,11 +41,28 @@ impl CommandService {
 pub enum CommandError {
     #[error(transparent)]
     Domain(#[from] DomainError),
+    /// A create repeated after its todo was deleted: there is nothing to answer with.
+    #[error("the todo this create made has since been deleted")]
+    CreatedThenDeleted,
     /// Lost the optimistic-concurrency race twice in a row.
     #[error("the todo kept changing while this command ran")]
     Contended,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// What a command did: the state that results, and the events it appended (none when nothing
+/// changed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Executed {
+    pub state: Todo,
+    pub appended: Vec<Event>,
+}
+
+impl Executed {
+    fn appended(state: Todo, events: Vec<Event>) -> Self {
+        Self { state: events.iter().fold(state, evolve), appended: events }
+    }
 }
 
 /// Runs one command against one todo and returns the state that results.
@@ -58,7 +76,10 @@ pub async fn execute(
     todo_id: TodoId,
     command: Command,
     context: &Context,
-) -> Result<Todo, CommandError> {
+) -> Result<Executed, CommandError> {
+    if matches!(command, Command::Create { .. }) {
+        return create(log, caller, todo_id, command, context).await;
+    }
     let mut lost_race = false;
     loop {
         let history = log.load(&caller.user, &todo_id).await?;
@@ -66,11 +87,40 @@ pub async fn execute(
         let decided = decide(&state, command.clone(), context)?;
         let events = record(&state, chain_head(&history), decided, caller, todo_id);
         match log.append(&events).await {
-            Ok(()) => return Ok(events.iter().fold(state, evolve)),
+            Ok(()) => return Ok(Executed::appended(state, events)),
             Err(AppendError::Conflict) if !lost_race => lost_race = true,
             Err(AppendError::Conflict) => return Err(CommandError::Contended),
             Err(AppendError::Store(error)) => return Err(error.into()),
         }
+    }
+}
+
+/// A create in one round trip: version 1 appended on the condition that the todo does not exist.
+/// Only when that condition fails is the todo read, to tell a retry of this very create (the same
+/// content as its creation event, whatever happened since: answered with the todo as it is now)
+/// from an id already taken (a conflict).
+async fn create(
+    log: &dyn EventLog,
+    caller: &Caller,
+    todo_id: TodoId,
+    command: Command,
+    context: &Context,
+) -> Result<Executed, CommandError> {
+    let decided = decide(&Todo::NotCreated, command.clone(), context)?;
+    let events = record(&Todo::NotCreated, GENESIS_HASH.to_owned(), decided, caller, todo_id);
+    match log.append(&events).await {
+        Ok(()) => Ok(Executed::appended(Todo::NotCreated, events)),
+        Err(AppendError::Conflict) => {
+            let history = log.load(&caller.user, &todo_id).await?;
+            if !repeats_creation(&history, &command) {
+                return Err(DomainError::IdTaken.into());
+            }
+            match fold(&history) {
+                Todo::Deleted(_) => Err(CommandError::CreatedThenDeleted),
+                state => Ok(Executed { state, appended: Vec::new() }),
+            }
+        }
+        Err(AppendError::Store(error)) => Err(error.into()),
     }
 }
 

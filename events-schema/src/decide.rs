@@ -1,5 +1,5 @@
 use crate::{
-    Notes, Title, Todo, TodoItem,
+    Event, Notes, Title, Todo, TodoItem,
     event::{TodoCompleted, TodoCreated, TodoDeleted, TodoEvent, TodoUpdated},
 };
 
@@ -54,6 +54,18 @@ pub fn decide(state: &Todo, command: Command, context: &Context) -> Result<Vec<T
         Command::Delete => {
             live(state, context).map(|item| vec![TodoEvent::Deleted(TodoDeleted { title: item.title.clone() })])
         }
+    }
+}
+
+/// Whether `command` repeats the create that started a todo's `history` (a client retrying with
+/// its own id after not hearing back): the same title and notes as the creation event, whatever
+/// happened to the todo since. A create with an id already used for anything else is not.
+pub fn repeats_creation(history: &[Event], command: &Command) -> bool {
+    let Command::Create { title, notes } = command else { return false };
+    let notes = notes.clone().and_then(Notes::into_option);
+    match history.first().map(|event| &event.payload) {
+        Some(TodoEvent::Created(created)) => created.title == title.as_str() && created.notes == notes,
+        _ => false,
     }
 }
 

@@ -113,6 +113,10 @@ pub struct EventMetadata {
     /// The caller's IP address as API Gateway saw it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_ip: Option<String>,
+    /// The X-Ray trace the request belonged to (`1-5759e988-bd862e3fe1be46a994272793`): every log
+    /// line of the command, and the projector's line for this event, carry it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
 }
 
 /// One recorded event, decoded and upcast: what the domain folds.
@@ -314,7 +318,12 @@ mod tests {
                 notes: None,
                 completed: Some(false),
             }),
-            metadata: EventMetadata { request_id: Some("req-1".into()), actor: Some("ann".into()), source_ip: None },
+            metadata: EventMetadata {
+                request_id: Some("req-1".into()),
+                actor: Some("ann".into()),
+                source_ip: None,
+                trace_id: None,
+            },
             chain: None,
         }
     }

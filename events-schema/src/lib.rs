@@ -14,7 +14,7 @@ mod schema;
 mod time;
 mod todo;
 
-pub use decide::{Changes, Command, Context, DomainError, decide};
+pub use decide::{Changes, Command, Context, DomainError, decide, repeats_creation};
 pub use event::{
     CURRENT_SCHEMA_VERSION, Chain, DecodeError, Event, EventMetadata, EventRecord, EventType, TodoCompleted,
     TodoCreated, TodoDeleted, TodoEvent, TodoUpdated, event_key, event_key_range, event_key_string, upcast,

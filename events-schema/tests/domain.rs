@@ -85,6 +85,16 @@ fn repeating_the_same_create_changes_nothing() {
 }
 
 #[test]
+fn a_create_repeats_the_creation_event_whatever_happened_since() {
+    let history = given(vec![created("buy milk"), updated(Some("buy oat milk"), None, None), deleted("buy oat milk")]);
+    assert!(repeats_creation(&history, &create("buy milk", None)), "the same content as the creation event");
+    assert!(!repeats_creation(&history, &create("buy oat milk", None)), "not the todo's current content");
+    assert!(!repeats_creation(&history, &create("buy milk", Some("2 litres"))));
+    assert!(!repeats_creation(&given(vec![]), &create("buy milk", None)), "no creation to repeat");
+    assert!(!repeats_creation(&history, &Command::Complete));
+}
+
+#[test]
 fn create_with_a_used_id_and_other_content_is_refused() {
     assert_eq!(when(&given(vec![created("buy milk")]), create("walk dog", None)), Err(DomainError::IdTaken));
 }

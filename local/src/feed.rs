@@ -52,7 +52,7 @@ async fn catch_up(store: &SqliteStore, projector: &Projector, position: &mut i64
     let batch = store.feed(*position, BATCH)?;
     let count = batch.len();
     for (seq, event) in batch {
-        projector.apply(&event).await?;
+        projector.apply_logged(&event).await?;
         *position = seq;
     }
     if count > 0 {

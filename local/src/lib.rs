@@ -33,7 +33,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// How often `todo-local` writes the metrics recorded since the last time: the same EMF lines the
+/// Lambda functions write, on stderr beside the log.
+const METRICS_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    todo_platform::observe::init_metrics("todo-local", Some(METRICS_EVERY));
     let stack = BoundStack::bind(args.into_config()).await?;
     let functions = backend::functions(&stack.context()).await?;
     let app = stack.with_functions(functions)?;

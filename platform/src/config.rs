@@ -1,5 +1,7 @@
 //! Start-up configuration: read once, fail fast, with a message that says what is missing.
 
+use std::time::Duration;
+
 use anyhow::Context as _;
 
 /// A required environment variable, or an error naming it.
@@ -16,21 +18,33 @@ pub fn required_env(name: &str) -> anyhow::Result<String> {
 /// is selected with `AWS_ENDPOINT_URL_DYNAMODB` (or `AWS_ENDPOINT_URL`) and no variable of ours.
 pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    aws_sdk_dynamodb::Client::new(&config)
+    aws_sdk_dynamodb::Client::from_conf(deployed_settings((&config).into()).build())
 }
 
-/// Logs for Lambda (JSON, no colours, no timestamps: CloudWatch adds them) or for a terminal.
-/// The level comes from `RUST_LOG` (default `info`).
+/// How long one DynamoDB attempt may take, and one call with its retries: short enough that a
+/// slow table answers 503 well inside API Gateway's 29 seconds, long enough for a 1 MB page.
+pub const DYNAMODB_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+pub const DYNAMODB_CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The SDK settings every function runs with, and the fault-injection tests too: the standard
+/// retry mode (3 attempts, exponential backoff with jitter; it retries throttling, DynamoDB's 5xx,
+/// timeouts and dropped connections) and timeouts per attempt and per call. What still fails after
+/// that is `StoreError::Unavailable`: a 503 with `Retry-After`.
+pub fn deployed_settings(builder: aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder {
+    use aws_sdk_dynamodb::config::retry::RetryConfig;
+    use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+    builder.retry_config(RetryConfig::standard().with_max_attempts(3)).timeout_config(
+        TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(1))
+            .operation_attempt_timeout(DYNAMODB_ATTEMPT_TIMEOUT)
+            .operation_timeout(DYNAMODB_CALL_TIMEOUT)
+            .build(),
+    )
+}
+
+/// Logs for Lambda or a terminal (see [`crate::observe::init_tracing`]).
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
-    if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
-        builder.json().without_time().with_ansi(false).init();
-    } else {
-        use std::io::IsTerminal as _;
-        builder.with_ansi(std::io::stderr().is_terminal()).with_writer(std::io::stderr).init();
-    }
+    crate::observe::init_tracing();
 }
 
 /// The two table names, for the functions that need them.

@@ -5,4 +5,5 @@
 pub mod config;
 pub mod http;
 pub mod manifest;
+pub mod observe;
 pub mod store;

@@ -635,6 +635,511 @@ fn api_preflights_and_gateway_errors_carry_cors() {
     }
 }
 
+// ------------------------------------------------------------------------------------------ operations
+
+/// The namespace of the metrics the functions write as CloudWatch embedded metric format log lines,
+/// each with the dimension `Function` (the writing function's name) besides its own labels.
+const METRICS_NAMESPACE: &str = "TodoApp";
+/// Every custom metric the functions write; the dashboard shows each one.
+const CUSTOM_METRICS: &[&str] = &[
+    "Commands",
+    "CommandsRejected",
+    "ProjectorLag",
+    "ProjectorBatchFailures",
+    "ProjectorGapRepairs",
+    "ReplayEvents",
+    "Unavailable",
+];
+/// The functions that count `Commands` and `CommandsRejected` (labels `Route`, `Outcome`, `Reason`).
+const COMMAND_BINARIES: &[&str] = &["create-todo", "update-todo", "complete-todo", "delete-todo"];
+/// What every function is watched by on the dashboard (`AWS/Lambda`, dimension `FunctionName`).
+const LAMBDA_HEALTH_METRICS: &[&str] = &["Errors", "Throttles", "Duration"];
+/// What the dashboard shows of the REST API's stage (`AWS/ApiGateway`, `ApiName` + `Stage`).
+const API_METRICS: &[&str] = &["Count", "4XXError", "5XXError", "Latency"];
+const DASHBOARD_COLUMNS: i64 = 24;
+
+/// The one dashboard names this stack's own functions, API stage, queue, log groups and alarms (a
+/// `!Sub` whose every `${...}` is a resource of the template or a pseudo parameter) and shows every
+/// custom metric, every function's health, the API, the stream and the failure queue.
+#[test]
+fn the_dashboard_shows_this_stacks_resources_and_every_metric() {
+    let template = Template::load();
+    let dashboards: Vec<(&str, &Value)> = template.resources_of_type("AWS::CloudWatch::Dashboard").collect();
+    assert_eq!(
+        dashboards.len(),
+        1,
+        "template.yaml must declare one AWS::CloudWatch::Dashboard (the README's Operations section walks through it), found {:?}",
+        dashboards.iter().map(|(id, _)| id).collect::<Vec<_>>()
+    );
+    let (id, resource) = dashboards[0];
+    let body = resource.get("Properties").and_then(|p| p.get("DashboardBody"));
+    let (text, variables) = body.and_then(sub_template).unwrap_or_else(|| {
+        panic!("{id}'s DashboardBody must be a !Sub of the dashboard's JSON, so that it names this stack's resources")
+    });
+
+    // Every substitution names something of this stack.
+    for reference in sub_references(&text) {
+        let base = reference.split('.').next().unwrap_or_default();
+        assert!(
+            base.starts_with("AWS::")
+                || variables.contains(&reference)
+                || template.has_resource(base)
+                || template.has_parameter(&reference),
+            "{id}'s DashboardBody substitutes ${{{reference}}}, which is no resource, parameter or pseudo parameter of template.yaml"
+        );
+    }
+    let dashboard: serde_json::Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{id}'s DashboardBody is not JSON (before substitution): {e}"));
+    let widgets = dashboard.get("widgets").and_then(serde_json::Value::as_array).cloned().unwrap_or_default();
+    assert!(!widgets.is_empty(), "{id} has no widgets");
+
+    let mut metrics: Vec<MetricRef> = Vec::new();
+    let mut expressions: Vec<String> = Vec::new();
+    let mut queries: Vec<String> = Vec::new();
+    let mut alarm_arns: BTreeSet<String> = BTreeSet::new();
+    for widget in &widgets {
+        let kind = widget.get("type").and_then(serde_json::Value::as_str).unwrap_or_default();
+        let number = |key: &str| widget.get(key).and_then(serde_json::Value::as_i64);
+        let (x, width) = (number("x").unwrap_or(-1), number("width").unwrap_or(-1));
+        assert!(
+            x >= 0
+                && width > 0
+                && x + width <= DASHBOARD_COLUMNS
+                && number("y").is_some()
+                && number("height").is_some(),
+            "{id}: a {kind} widget lies outside the dashboard's {DASHBOARD_COLUMNS} columns or lacks x/y/width/height: {widget}"
+        );
+        let properties = widget.get("properties").cloned().unwrap_or_default();
+        let title = properties.get("title").and_then(serde_json::Value::as_str).unwrap_or("(untitled)").to_owned();
+        if kind == "metric" || kind == "log" {
+            assert_eq!(
+                properties.get("region").and_then(serde_json::Value::as_str),
+                Some("${AWS::Region}"),
+                "{id}: widget {title:?} must show the stack's region (\"region\": \"${{AWS::Region}}\")"
+            );
+        }
+        match kind {
+            "metric" => {
+                let default_stat =
+                    properties.get("stat").and_then(serde_json::Value::as_str).unwrap_or("Average").to_owned();
+                for entry in properties.get("metrics").and_then(serde_json::Value::as_array).into_iter().flatten() {
+                    let parts = entry.as_array().cloned().unwrap_or_default();
+                    let options = parts.iter().find(|p| p.is_object()).cloned().unwrap_or_default();
+                    if let Some(expression) = options.get("expression").and_then(serde_json::Value::as_str) {
+                        expressions.push(expression.to_owned());
+                        continue;
+                    }
+                    let names: Vec<String> =
+                        parts.iter().filter_map(serde_json::Value::as_str).map(str::to_owned).collect();
+                    assert!(
+                        !names.iter().any(|n| n == "." || n == "..."),
+                        "{id}: widget {title:?} abbreviates a metric ({entry}); spell it out so this test can read it"
+                    );
+                    assert!(
+                        names.len() >= 2 && names.len().is_multiple_of(2),
+                        "{id}: widget {title:?} has a metric that is not [namespace, name, dimension, value...]: {entry}"
+                    );
+                    let stat = options.get("stat").and_then(serde_json::Value::as_str).unwrap_or(&default_stat);
+                    metrics.push(MetricRef {
+                        namespace: names[0].clone(),
+                        name: names[1].clone(),
+                        dimensions: names[2..].chunks(2).map(|d| (d[0].clone(), d[1].clone())).collect(),
+                        stat: stat.to_owned(),
+                    });
+                }
+            }
+            "log" => {
+                queries.push(properties.get("query").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned())
+            }
+            "alarm" => alarm_arns.extend(
+                properties
+                    .get("alarms")
+                    .and_then(serde_json::Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(serde_json::Value::as_str)
+                    .map(str::to_owned),
+            ),
+            _ => {}
+        }
+    }
+    let shows = |namespace: &str, name: &str, dimensions: &[(&str, &str)]| {
+        metrics.iter().any(|m| {
+            m.namespace == namespace
+                && m.name == name
+                && dimensions.iter().all(|(k, v)| m.dimensions.get(*k).map(String::as_str) == Some(*v))
+        })
+    };
+    let stats_of = |namespace: &str, name: &str, dimensions: &[(&str, &str)]| -> BTreeSet<String> {
+        metrics
+            .iter()
+            .filter(|m| {
+                m.namespace == namespace
+                    && m.name == name
+                    && dimensions.iter().all(|(k, v)| m.dimensions.get(*k).map(String::as_str) == Some(*v))
+            })
+            .map(|m| m.stat.clone())
+            .collect()
+    };
+    let searches = |name: &str, function: &str| {
+        let metric = format!("MetricName=\"{name}\"");
+        let scope = format!("Function=\"${{{function}}}\"");
+        expressions
+            .iter()
+            .any(|e| e.contains(&format!("{{{METRICS_NAMESPACE},")) && e.contains(&metric) && e.contains(&scope))
+    };
+
+    // Custom metrics: each shown, each scoped to a function of this stack.
+    for name in CUSTOM_METRICS {
+        let explicit = metrics.iter().any(|m| m.namespace == METRICS_NAMESPACE && m.name == *name);
+        let searched = expressions.iter().any(|e| e.contains(&format!("MetricName=\"{name}\"")));
+        assert!(explicit || searched, "{id} does not show the {METRICS_NAMESPACE} metric {name}");
+    }
+    for metric in metrics.iter().filter(|m| m.namespace == METRICS_NAMESPACE) {
+        let function = metric.dimensions.get("Function").map(|f| f.trim_start_matches("${").trim_end_matches('}'));
+        assert!(
+            function.is_some_and(|f| FUNCTIONS.iter().any(|m| m.logical_id == f)),
+            "{id} shows {METRICS_NAMESPACE}/{} for {:?}; every custom metric is per function: Function = ${{<a manifest function>}}",
+            metric.name,
+            metric.dimensions
+        );
+    }
+    for expression in expressions.iter().filter(|e| e.contains(&format!("{{{METRICS_NAMESPACE},"))) {
+        assert!(
+            FUNCTIONS.iter().any(|f| expression.contains(&format!("Function=\"${{{}}}\"", f.logical_id))),
+            "{id}: the search {expression:?} must be scoped to one of this stack's functions (Function=\"${{<LogicalId>}}\"), \
+             or it shows every stack's metrics"
+        );
+    }
+    for binary in COMMAND_BINARIES {
+        let function = manifest_function(binary);
+        for name in ["Commands", "CommandsRejected"] {
+            assert!(
+                searches(name, function.logical_id),
+                "{id} does not show {name} of {} (a SEARCH of {{{METRICS_NAMESPACE},Function,...}} MetricName=\"{name}\" \
+                 Function=\"${{{}}}\")",
+                function.binary,
+                function.logical_id
+            );
+        }
+    }
+    let stream_consumer = projector_mapping(&template).function;
+    let consumer_ref = format!("${{{stream_consumer}}}");
+    let lag = stats_of(METRICS_NAMESPACE, "ProjectorLag", &[("Function", &consumer_ref)]);
+    for stat in ["p50", "p99", "Maximum"] {
+        assert!(lag.contains(stat), "{id} must show the projector's ProjectorLag {stat} (shows {lag:?})");
+    }
+    for name in ["ProjectorBatchFailures", "ProjectorGapRepairs"] {
+        assert!(
+            shows(METRICS_NAMESPACE, name, &[("Function", &consumer_ref)]),
+            "{id} must show {name} of the stream's consumer {stream_consumer}"
+        );
+    }
+    let replay = manifest_function("replay").logical_id;
+    assert!(searches("ReplayEvents", replay), "{id} must show ReplayEvents of {replay} by projection and mode");
+    for function in FUNCTIONS.iter().filter(|f| f.route.is_some()) {
+        let reference = format!("${{{}}}", function.logical_id);
+        assert!(
+            shows(METRICS_NAMESPACE, "Unavailable", &[("Function", &reference)]),
+            "{id} must show the 503s (Unavailable) of {}, which serves an API route",
+            function.logical_id
+        );
+    }
+
+    // Every function's health, the stream, the failure queue.
+    for function in FUNCTIONS {
+        let reference = format!("${{{}}}", function.logical_id);
+        for name in LAMBDA_HEALTH_METRICS {
+            assert!(
+                shows("AWS/Lambda", name, &[("FunctionName", &reference)]),
+                "{id} must show AWS/Lambda {name} of {} (FunctionName = {reference})",
+                function.logical_id
+            );
+        }
+    }
+    assert!(
+        shows("AWS/Lambda", "IteratorAge", &[("FunctionName", &consumer_ref)]),
+        "{id} must show the stream mapping's IteratorAge (AWS/Lambda, FunctionName = {consumer_ref})"
+    );
+    let queue = failure_queue(&template);
+    assert!(
+        shows("AWS/SQS", "ApproximateNumberOfMessagesVisible", &[("QueueName", &format!("${{{queue}.QueueName}}"))]),
+        "{id} must show the depth of the projector's on-failure queue {queue} (QueueName = ${{{queue}.QueueName}})"
+    );
+
+    // The REST API's stage.
+    let api = TodoApiIdentity::of(&template);
+    let api_name = api.name.strip_prefix("!Sub ").unwrap_or(&api.name).to_owned();
+    let stages = [format!("${{{}.Stage}}", api.id), api.stage_name.clone()];
+    for name in API_METRICS {
+        assert!(
+            metrics.iter().any(|m| m.namespace == "AWS/ApiGateway"
+                && m.name == *name
+                && m.dimensions.get("ApiName") == Some(&api_name)
+                && m.dimensions.get("Stage").is_some_and(|s| stages.contains(s))),
+            "{id} must show AWS/ApiGateway {name} of {} (ApiName = {api_name}, Stage = ${{{}.Stage}})",
+            api.id,
+            api.id
+        );
+    }
+    let latency = stats_of("AWS/ApiGateway", "Latency", &[("ApiName", &api_name)]);
+    for stat in ["p50", "p99"] {
+        assert!(latency.contains(stat), "{id} must show the API's Latency {stat} (shows {latency:?})");
+    }
+
+    // Every alarm, and every function's log group in the logs widgets.
+    let alarms: BTreeSet<String> =
+        template.resources_of_type("AWS::CloudWatch::Alarm").map(|(a, _)| format!("${{{a}.Arn}}")).collect();
+    let unlisted: Vec<_> = alarms.difference(&alarm_arns).collect();
+    assert!(unlisted.is_empty(), "{id}'s alarm widget does not list the alarms {unlisted:?}");
+    let trace = queries.iter().find(|q| q.contains("filter requestId")).unwrap_or_else(|| {
+        panic!("{id} must have a logs widget that follows one request (a query with `filter requestId`)")
+    });
+    for function in FUNCTIONS {
+        let log_group = template
+            .function_property(function.logical_id, "LoggingConfig")
+            .and_then(|c| c.get("LogGroup"))
+            .map(render)
+            .unwrap_or_default();
+        let log_group = log_group.strip_prefix("!Ref ").unwrap_or_else(|| {
+            panic!("{}: LoggingConfig.LogGroup must be !Ref <its AWS::Logs::LogGroup>", function.logical_id)
+        });
+        assert!(
+            trace.contains(&format!("SOURCE '${{{log_group}}}'")),
+            "{id}'s request trace does not read {}'s log group {log_group}",
+            function.logical_id
+        );
+    }
+}
+
+/// The alarms watch this stack's projector, failure queue and API stage, and notify the optional
+/// topic.
+#[test]
+fn alarms_watch_the_projector_the_failure_queue_and_the_api() {
+    let template = Template::load();
+    let stream_consumer = projector_mapping(&template).function;
+    let queue = failure_queue(&template);
+    let api = TodoApiIdentity::of(&template);
+    let stages = [format!("!Ref {}.Stage", api.id), api.stage_name.clone()];
+    let topics: BTreeMap<&str, Option<&str>> = template
+        .resources_of_type("AWS::SNS::Topic")
+        .map(|(id, t)| (id, t.get("Condition").and_then(Value::as_str)))
+        .collect();
+
+    let alarms: Vec<(&str, &Value)> = template.resources_of_type("AWS::CloudWatch::Alarm").collect();
+    let mut watched: Vec<(&str, MetricRef, &Value)> = Vec::new();
+    for (id, alarm) in &alarms {
+        let properties = alarm.get("Properties").unwrap_or(&Value::Null);
+        let missing = properties.get("TreatMissingData").and_then(Value::as_str);
+        assert!(
+            matches!(missing, Some("breaching" | "notBreaching" | "ignore" | "missing")),
+            "{id} must say how missing data counts (TreatMissingData)"
+        );
+        for actions in ["AlarmActions", "OKActions"] {
+            let rendered = properties.get(actions).map(render).unwrap_or_default();
+            assert!(
+                topics.iter().any(|(topic, condition)| match condition {
+                    Some(condition) => rendered == format!("!If [{condition}, [!Ref {topic}], !Ref AWS::NoValue]"),
+                    None => rendered == format!("[!Ref {topic}]"),
+                }),
+                "{id}'s {actions} must notify the alarm topic, and only when it exists \
+                 (!If [<its Condition>, [!Ref <topic>], !Ref AWS::NoValue]); is {rendered:?}"
+            );
+        }
+        for metric in watched_metrics(properties) {
+            let dimension = |name: &str| metric.dimensions.get(name).cloned().unwrap_or_default();
+            match metric.namespace.as_str() {
+                "AWS/ApiGateway" => assert!(
+                    dimension("ApiName") == api.name && stages.contains(&dimension("Stage")),
+                    "{id} watches AWS/ApiGateway {} of ApiName {:?}, Stage {:?}; this stack's API is {} ({}), stage !Ref {}.Stage",
+                    metric.name,
+                    dimension("ApiName"),
+                    dimension("Stage"),
+                    api.id,
+                    api.name,
+                    api.id
+                ),
+                "AWS/Lambda" | METRICS_NAMESPACE => {
+                    let key = if metric.namespace == "AWS/Lambda" { "FunctionName" } else { "Function" };
+                    let function = dimension(key);
+                    assert!(
+                        function.strip_prefix("!Ref ").is_some_and(|f| FUNCTIONS.iter().any(|m| m.logical_id == f)),
+                        "{id} watches {}/{} of {key} {function:?}; name a manifest function with !Ref",
+                        metric.namespace,
+                        metric.name
+                    );
+                }
+                "AWS/SQS" => assert_eq!(
+                    dimension("QueueName"),
+                    format!("!GetAtt {queue}.QueueName"),
+                    "{id} watches a queue other than the projector's on-failure queue {queue}"
+                ),
+                _ => {}
+            }
+            watched.push((id, metric, properties));
+        }
+    }
+
+    let find = |namespace: &str, name: &str, dimension: Option<(&str, String)>| {
+        watched
+            .iter()
+            .filter(|(_, m, _)| {
+                m.namespace == namespace
+                    && m.name == name
+                    && dimension.as_ref().is_none_or(|(k, v)| m.dimensions.get(*k) == Some(v))
+            })
+            .map(|(id, m, p)| (*id, m, *p))
+            .collect::<Vec<_>>()
+    };
+    let consumer = format!("!Ref {stream_consumer}");
+
+    let lag = find(METRICS_NAMESPACE, "ProjectorLag", Some(("Function", consumer.clone())));
+    assert!(
+        lag.iter().any(|(_, m, _)| m.stat == "p99"),
+        "template.yaml must alarm on the projector's lag: {METRICS_NAMESPACE}/ProjectorLag p99 with Function = {consumer}"
+    );
+    assert!(
+        !find("AWS/Lambda", "IteratorAge", Some(("FunctionName", consumer.clone()))).is_empty(),
+        "template.yaml must alarm on the stream mapping's IteratorAge (AWS/Lambda, FunctionName = {consumer})"
+    );
+    let depth = find("AWS/SQS", "ApproximateNumberOfMessagesVisible", None);
+    assert!(
+        depth.iter().any(|(_, _, p)| {
+            p.get("Threshold").and_then(Value::as_f64) == Some(0.0)
+                && p.get("ComparisonOperator").and_then(Value::as_str) == Some("GreaterThanThreshold")
+        }),
+        "template.yaml must alarm as soon as the on-failure queue {queue} holds a message (> 0)"
+    );
+    assert!(
+        find("AWS/ApiGateway", "Latency", None).iter().any(|(_, m, _)| m.stat == "p99"),
+        "template.yaml must alarm on the API's p99 Latency"
+    );
+    let errors: BTreeSet<&str> = find("AWS/ApiGateway", "5XXError", None).iter().map(|(id, _, _)| *id).collect();
+    let counts: BTreeSet<&str> = find("AWS/ApiGateway", "Count", None).iter().map(|(id, _, _)| *id).collect();
+    let rate = errors.intersection(&counts).find(|id| {
+        let properties = alarms.iter().find(|(a, _)| a == *id).and_then(|(_, a)| a.get("Properties"));
+        value_list(properties.and_then(|p| p.get("Metrics")))
+            .iter()
+            .any(|m| m.get("Expression").is_some() && m.get("ReturnData").and_then(Value::as_bool) != Some(false))
+    });
+    assert!(
+        rate.is_some(),
+        "template.yaml must alarm on the API's 5xx rate: metric math over AWS/ApiGateway 5XXError and Count, returning the expression"
+    );
+}
+
+/// A metric a dashboard widget shows or an alarm evaluates (alone or in its metric math), with
+/// its dimension values as written (`${ProjectorFunction}` in the dashboard's !Sub,
+/// `!Ref ProjectorFunction` in an alarm).
+struct MetricRef {
+    namespace: String,
+    name: String,
+    dimensions: BTreeMap<String, String>,
+    stat: String,
+}
+
+fn watched_metrics(alarm_properties: &Value) -> Vec<MetricRef> {
+    let dimensions = |value: Option<&Value>| -> BTreeMap<String, String> {
+        value_list(value)
+            .into_iter()
+            .map(|d| {
+                let name = d.get("Name").and_then(Value::as_str).unwrap_or_default().to_owned();
+                (name, d.get("Value").map(render).unwrap_or_default())
+            })
+            .collect()
+    };
+    let text = |value: Option<&Value>| value.map(render).unwrap_or_default();
+    let mut metrics = Vec::new();
+    if alarm_properties.get("MetricName").is_some() {
+        metrics.push(MetricRef {
+            namespace: text(alarm_properties.get("Namespace")),
+            name: text(alarm_properties.get("MetricName")),
+            dimensions: dimensions(alarm_properties.get("Dimensions")),
+            stat: text(alarm_properties.get("ExtendedStatistic").or_else(|| alarm_properties.get("Statistic"))),
+        });
+    }
+    for query in value_list(alarm_properties.get("Metrics")) {
+        let Some(stat) = query.get("MetricStat") else { continue };
+        let metric = stat.get("Metric").unwrap_or(&Value::Null);
+        metrics.push(MetricRef {
+            namespace: text(metric.get("Namespace")),
+            name: text(metric.get("MetricName")),
+            dimensions: dimensions(metric.get("Dimensions")),
+            stat: text(stat.get("Stat")),
+        });
+    }
+    metrics
+}
+
+/// The REST API every route hangs off: its logical id, its `Name` (API Gateway's `ApiName`
+/// dimension) and its stage's name.
+struct TodoApiIdentity {
+    id: String,
+    name: String,
+    stage_name: String,
+}
+
+impl TodoApiIdentity {
+    fn of(template: &Template) -> Self {
+        let apis: Vec<(&str, &Value)> = template.resources_of_type("AWS::Serverless::Api").collect();
+        assert_eq!(apis.len(), 1, "template.yaml must declare one AWS::Serverless::Api");
+        let (id, api) = apis[0];
+        let properties = api.get("Properties").unwrap_or(&Value::Null);
+        let name = properties.get("Name").map(render).unwrap_or_else(|| {
+            panic!("{id} must set Name: API Gateway's metrics name the API by it (dimension ApiName)")
+        });
+        let stage_name = properties.get("StageName").map(render).unwrap_or_default();
+        Self { id: id.to_owned(), name, stage_name }
+    }
+}
+
+/// The logical id of the projector's on-failure queue.
+fn failure_queue(template: &Template) -> String {
+    let destination = projector_mapping(template).failure_destination;
+    let queue = destination.strip_prefix("!GetAtt ").and_then(|d| d.strip_suffix(".Arn")).unwrap_or_else(|| {
+        panic!("the stream mapping's on-failure destination must be !GetAtt <queue>.Arn, is {destination}")
+    });
+    template.resource(queue, "AWS::SQS::Queue");
+    queue.to_owned()
+}
+
+fn manifest_function(binary: &str) -> &'static Function {
+    FUNCTIONS.iter().find(|f| f.binary == binary).unwrap_or_else(|| panic!("manifest.rs lists no function {binary}"))
+}
+
+/// A `!Sub`'s template string and the names of its variable map, short or long form alike.
+fn sub_template(value: &Value) -> Option<(String, BTreeSet<String>)> {
+    let argument = match value {
+        Value::Tagged(tagged) if tagged.tag.to_string().trim_start_matches('!') == "Sub" => &tagged.value,
+        Value::Mapping(mapping) if mapping.len() == 1 => mapping.get("Fn::Sub")?,
+        _ => return None,
+    };
+    match argument {
+        Value::String(text) => Some((text.clone(), BTreeSet::new())),
+        Value::Sequence(parts) if parts.len() == 2 => {
+            Some((parts[0].as_str()?.to_owned(), parts[1].as_mapping().map(|_| mapping_keys(&parts[1]))?))
+        }
+        _ => None,
+    }
+}
+
+/// The names a `!Sub` template substitutes (`${Name}`, `${Resource.Attribute}`), not its literal `${!...}`.
+fn sub_references(text: &str) -> BTreeSet<String> {
+    let mut references = BTreeSet::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        rest = &rest[start + 2..];
+        if rest.starts_with('!') {
+            continue;
+        }
+        if let Some(end) = rest.find('}') {
+            references.insert(rest[..end].trim().to_owned());
+            rest = &rest[end + 1..];
+        }
+    }
+    references
+}
+
 // ------------------------------------------------------------------------------------------ template
 
 struct Template {
@@ -675,6 +1180,14 @@ impl Template {
 
     fn function(&self, id: &str) -> &Value {
         self.resource(id, "AWS::Serverless::Function")
+    }
+
+    fn has_resource(&self, id: &str) -> bool {
+        self.resources().any(|(k, _)| k == id)
+    }
+
+    fn has_parameter(&self, name: &str) -> bool {
+        self.root.get("Parameters").and_then(|p| p.get(name)).is_some()
     }
 
     fn globals_function(&self) -> Option<&Value> {

@@ -25,6 +25,14 @@ impl Projection {
     pub fn stats(self) -> bool {
         matches!(self, Self::Stats | Self::All)
     }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Todos => "todos",
+            Self::Stats => "stats",
+            Self::All => "all",
+        }
+    }
 }
 
 /// One invocation's input: `{"projection": "todos|stats|all", "verify": bool, "segments": N, "segment": I}`.

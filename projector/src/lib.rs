@@ -88,6 +88,8 @@ impl Projector {
             evolve(stored, event)
         } else {
             // A gap: earlier events are late or lost in this delivery. The event table has them.
+            metrics::counter!("ProjectorGapRepairs").increment(1);
+            tracing::info!(stored_version, "gap: folding the todo from the event table");
             fold(&self.events.load(&event.user_id, &event.todo_id).await?)
         };
         let version = next.version();
@@ -139,6 +141,7 @@ impl Projector {
             .await;
         failed.extend(applied.into_iter().flatten());
         failed.sort_by_key(|(position, _)| *position);
+        metrics::counter!("ProjectorBatchFailures").increment(failed.len() as u64);
         let mut response = DynamoDbEventResponse::default();
         for (_, sequence_number) in failed {
             let mut failure = DynamoDbBatchItemFailure::default();
@@ -152,19 +155,41 @@ impl Projector {
     async fn apply_run(&self, run: Vec<(usize, Option<String>, Event)>) -> Vec<(usize, Option<String>)> {
         let mut failed = Vec::new();
         for (position, sequence_number, event) in run {
-            match self.apply(&event).await {
-                Ok(applied) => {
-                    tracing::debug!(user = %event.user_id, todo = %event.todo_id, version = event.version, ?applied, "projected");
-                }
-                Err(error) => {
-                    report_failure(sequence_number.as_deref(), RecordError::from(error));
-                    failed.push((position, sequence_number));
-                }
+            if let Err(error) = self.apply_logged(&event).await {
+                let _inside = event_span(&event).entered();
+                report_failure(sequence_number.as_deref(), RecordError::from(error));
+                failed.push((position, sequence_number));
             }
         }
         failed
     }
+
+    /// [`Projector::apply`], logged on one line that carries the event's request id and trace id
+    /// (the command's own lines carry the same), and its lag measured.
+    pub async fn apply_logged(&self, event: &Event) -> Result<Applied, StoreError> {
+        use tracing::Instrument as _;
+        let span = event_span(event);
+        let applied = self.apply(event).instrument(span.clone()).await?;
+        let lag = (chrono::Utc::now() - event.occurred_at.as_datetime()).num_microseconds().unwrap_or(0) as f64 / 1e3;
+        metrics::histogram!("ProjectorLag").record(lag.max(0.0));
+        let _inside = span.entered();
+        tracing::info!(version = event.version, ?applied, lag_ms = lag, "projected");
+        Ok(applied)
+    }
 }
+
+/// The span of one event's projection: the ids that tie it to the command that appended it.
+fn event_span(event: &Event) -> tracing::Span {
+    tracing::info_span!(
+        "event",
+        requestId = %event.metadata.request_id.as_deref().unwrap_or_default(),
+        traceId = %event.metadata.trace_id.as_deref().unwrap_or_default(),
+        todoId = %event.todo_id,
+        eventId = %event.event_id,
+    )
+}
+
+impl Projector {}
 
 /// How many todos of one batch are applied at once.
 pub const CONCURRENT_TODOS: usize = 16;

@@ -140,6 +140,9 @@ pub async fn replay(
     let mut cursor = None;
     loop {
         let page = stores.scan.scan(options.scope(), options.page_size, cursor).await?;
+        let mode = if options.verify { "verify" } else { "write" };
+        metrics::counter!("ReplayEvents", "Projection" => options.projection.as_str(), "Mode" => mode)
+            .increment(page.items.len() as u64);
         for event in page.items {
             report.events += 1;
             current = Some(match current.take() {

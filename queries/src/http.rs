@@ -6,8 +6,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use todo_platform::http::{
-    ApiError, Caller, Reply, as_of_param, cursor_param, encode_cursor, page_limit, query_param, request_id,
-    todo_id_param,
+    ApiError, Caller, Reply, as_of_param, cursor_param, encode_cursor, page_limit, query_param, todo_id_param,
 };
 use todo_platform::store::{HistoryCursor, ListCursor, StatusFilter};
 
@@ -85,7 +84,7 @@ struct HistoryPage {
 }
 
 pub async fn list_todos(service: &QueryService, request: Request) -> Response<Body> {
-    service.edge.respond(&request_id(&request), list(service, &request).await)
+    service.edge.serve(&request, list(service, &request)).await
 }
 
 async fn list(service: &QueryService, request: &Request) -> Result<Reply, ApiError> {
@@ -103,14 +102,13 @@ async fn list(service: &QueryService, request: &Request) -> Result<Reply, ApiErr
     let page = match as_of_param(request, now())? {
         Some(as_of) => list_as_of(service.timeline.as_ref(), &caller.user, as_of, status, limit, after).await,
         None => service.todos.list(&caller.user, status, limit, after).await,
-    }
-    .map_err(ApiError::internal)?;
+    }?;
     let body = TodoPage { items: page.items, next_cursor: page.next.as_ref().map(encode_cursor) };
     Reply::json(StatusCode::OK, &body)
 }
 
 pub async fn get_todo(service: &QueryService, request: Request) -> Response<Body> {
-    service.edge.respond(&request_id(&request), get(service, &request).await)
+    service.edge.serve(&request, get(service, &request)).await
 }
 
 fn now() -> Timestamp {
@@ -159,21 +157,21 @@ async fn get(service: &QueryService, request: &Request) -> Result<Reply, ApiErro
     let id = todo_id_param(request)?;
     if let Some(moment) = moment_param(request)? {
         // A past state: no ETag, since it is not a version a command could apply to.
-        let item = todo_at(service.events.as_ref(), &caller.user, &id, moment).await.map_err(ApiError::internal)??;
+        let item = todo_at(service.events.as_ref(), &caller.user, &id, moment).await??;
         return Reply::json(StatusCode::OK, &item);
     }
-    let item = service.todos.get(&caller.user, &id).await.map_err(ApiError::internal)?.ok_or(ApiError::NotFound)?;
+    let item = service.todos.get(&caller.user, &id).await?.ok_or(ApiError::NotFound)?;
     Ok(Reply::json(StatusCode::OK, &item)?.with_etag(item.version))
 }
 
 pub async fn get_todo_history(service: &QueryService, request: Request) -> Response<Body> {
-    service.edge.respond(&request_id(&request), item_history(service, &request).await)
+    service.edge.serve(&request, item_history(service, &request)).await
 }
 
 async fn item_history(service: &QueryService, request: &Request) -> Result<Reply, ApiError> {
     let caller = Caller::from_request(request)?;
     let id = todo_id_param(request)?;
-    let events = service.events.load(&caller.user, &id).await.map_err(ApiError::internal)?;
+    let events = service.events.load(&caller.user, &id).await?;
     if events.is_empty() {
         return Err(ApiError::NotFound);
     }
@@ -182,14 +180,14 @@ async fn item_history(service: &QueryService, request: &Request) -> Result<Reply
 }
 
 pub async fn get_history(service: &QueryService, request: Request) -> Response<Body> {
-    service.edge.respond(&request_id(&request), user_history(service, &request).await)
+    service.edge.serve(&request, user_history(service, &request)).await
 }
 
 async fn user_history(service: &QueryService, request: &Request) -> Result<Reply, ApiError> {
     let caller = Caller::from_request(request)?;
     let limit = page_limit(request)?;
     let after: Option<HistoryCursor> = cursor_param(request)?;
-    let page = service.timeline.user_history(&caller.user, None, limit, after).await.map_err(ApiError::internal)?;
+    let page = service.timeline.user_history(&caller.user, None, limit, after).await?;
     let body = HistoryPage {
         events: page.items.iter().map(HistoryEntry::from).collect(),
         next_cursor: page.next.as_ref().map(encode_cursor),
@@ -198,7 +196,7 @@ async fn user_history(service: &QueryService, request: &Request) -> Result<Reply
 }
 
 pub async fn get_stats(service: &QueryService, request: Request) -> Response<Body> {
-    service.edge.respond(&request_id(&request), stats(service, &request).await)
+    service.edge.serve(&request, stats(service, &request)).await
 }
 
 async fn stats(service: &QueryService, request: &Request) -> Result<Reply, ApiError> {
@@ -209,6 +207,6 @@ async fn stats(service: &QueryService, request: &Request) -> Result<Reply, ApiEr
             ApiError::bad_request("invalid_weeks", format!("weeks must be a whole number from 1 to {MAX_WEEKS}"))
         })?,
     };
-    let facts = service.stats.user_facts(&caller.user).await.map_err(ApiError::internal)?;
+    let facts = service.stats.user_facts(&caller.user).await?;
     Reply::json(StatusCode::OK, &stats_of(&facts, now(), weeks))
 }

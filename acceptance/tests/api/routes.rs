@@ -127,6 +127,22 @@ async fn create_with_a_client_id_is_idempotent() {
     let other = stack.send(create(ANN, json!({"id": id, "title": "Something else"}))).await;
     assert_error(&other, 409);
     assert_eq!(stack.tables.event_count().await, 1);
+
+    // A retry that arrives after the todo changed is still the same create: the todo as it is now.
+    let renamed = stack.send(update(ANN, &id, json!({"title": "Water the plants", "completed": true}))).await;
+    assert_eq!(renamed.status, 200);
+    let late_retry = stack.send(create(ANN, json!({"id": id, "title": "Water plants"}))).await;
+    assert_eq!(late_retry.status, 201, "{}", late_retry.body);
+    assert_eq!(late_retry.body, renamed.body, "the todo as it is now");
+    assert_eq!(late_retry.header("etag"), Some("\"3\""));
+    assert_eq!(stack.tables.event_count().await, 3, "the late retry appends nothing");
+
+    // ... unless it has been deleted since: nothing to answer with.
+    assert_eq!(stack.send(delete(ANN, &id)).await.status, 204);
+    let after_delete = stack.send(create(ANN, json!({"id": id, "title": "Water plants"}))).await;
+    assert_error(&after_delete, 409);
+    assert!(after_delete.body["error"]["message"].as_str().unwrap().contains("since been deleted"));
+    assert_eq!(stack.tables.event_count().await, 4);
 }
 
 #[tokio::test]

@@ -4,8 +4,9 @@
 async fn main() -> Result<(), lambda_http::Error> {
     todo_platform::config::init_tracing();
     let service = audit::AuditService::from_env().await?;
-    lambda_http::run(lambda_http::service_fn(|request| async {
-        Ok::<_, std::convert::Infallible>(audit::http::get_history_digest(&service, request).await)
-    }))
+    let service = &service;
+    todo_platform::observe::run_http("get-history-digest", move |request| {
+        audit::http::get_history_digest(service, request)
+    })
     .await
 }

@@ -63,7 +63,10 @@ enum Verb {
 async fn main() -> ExitCode {
     todo_platform::config::init_tracing();
     let cli = Cli::parse();
-    match run(cli).await {
+    let metrics = todo_platform::observe::init_metrics("todo-audit", Some(std::time::Duration::from_secs(10)));
+    let outcome = run(cli).await;
+    todo_platform::observe::flush(metrics);
+    match outcome {
         Ok(code) => code,
         Err(error) => {
             eprintln!("todo-audit: {error:#}");

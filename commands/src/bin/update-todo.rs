@@ -4,8 +4,6 @@
 async fn main() -> Result<(), lambda_http::Error> {
     todo_platform::config::init_tracing();
     let service = commands::CommandService::from_env().await?;
-    lambda_http::run(lambda_http::service_fn(|request| async {
-        Ok::<_, std::convert::Infallible>(commands::http::update_todo(&service, request).await)
-    }))
-    .await
+    let service = &service;
+    todo_platform::observe::run_http("update-todo", move |request| commands::http::update_todo(service, request)).await
 }

@@ -34,6 +34,22 @@ pub struct ProxyRequest<'a> {
     pub claims: &'a AuthorizerClaims,
     pub source_ip: IpAddr,
     pub received_at: DateTime<Utc>,
+    /// `X-Amzn-Trace-Id` as API Gateway (with tracing on) passes it to the function: the client's,
+    /// or a new trace.
+    pub trace_header: String,
+}
+
+/// The client's `X-Amzn-Trace-Id` when it names a trace, else a new one in X-Ray's format
+/// (`Root=1-<epoch seconds, 8 hex>-<96 random bits, 24 hex>`), as API Gateway does.
+pub fn trace_header(headers: &HeaderMap, now: DateTime<Utc>) -> String {
+    let given = headers.get("x-amzn-trace-id").and_then(|value| value.to_str().ok());
+    match given.filter(|header| todo_platform::http::xray_root(header).is_some()) {
+        Some(header) => header.to_owned(),
+        None => {
+            let random = Uuid::new_v4().simple().to_string();
+            format!("Root=1-{:08x}-{};Sampled=1", now.timestamp(), &random[..24])
+        }
+    }
 }
 
 impl ProxyRequest<'_> {
@@ -109,7 +125,8 @@ impl ProxyRequest<'_> {
         let mut single = Map::new();
         let mut multi: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         for (name, value) in self.headers {
-            if matches!(name.as_str(), "x-forwarded-for" | "x-forwarded-proto" | "x-forwarded-port") {
+            if matches!(name.as_str(), "x-forwarded-for" | "x-forwarded-proto" | "x-forwarded-port" | "x-amzn-trace-id")
+            {
                 continue;
             }
             let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
@@ -123,6 +140,7 @@ impl ProxyRequest<'_> {
             .and_then(|host| host.rsplit_once(':'))
             .map_or_else(|| "80".to_owned(), |(_, port)| port.to_owned());
         for (name, value) in [
+            ("X-Amzn-Trace-Id", self.trace_header.clone()),
             ("X-Forwarded-For", self.source_ip.to_string()),
             ("X-Forwarded-Proto", "http".to_owned()),
             ("X-Forwarded-Port", port),

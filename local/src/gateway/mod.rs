@@ -33,7 +33,7 @@ pub const API_PREFIX: &str = "/api";
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 pub const ALLOWED_METHODS: &str = "GET, POST, PUT, DELETE, OPTIONS";
 pub const ALLOWED_HEADERS: &str = "Authorization, Content-Type, If-Match";
-pub const EXPOSED_HEADERS: &str = "ETag, Location, x-request-id";
+pub const EXPOSED_HEADERS: &str = "ETag, Location, x-request-id, Retry-After";
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// API Gateway stamps its request id on every response under this name.
 const X_AMZN_REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
@@ -158,6 +158,7 @@ async fn route(gateway: &GatewayInner, request_id: Uuid, request: Request) -> Re
             );
         }
     };
+    let received_at = chrono::Utc::now();
     let proxy = ProxyRequest {
         request_id,
         method: method.as_str(),
@@ -169,7 +170,8 @@ async fn route(gateway: &GatewayInner, request_id: Uuid, request: Request) -> Re
         path_parameters: &path_parameters,
         claims: &claims,
         source_ip,
-        received_at: chrono::Utc::now(),
+        received_at,
+        trace_header: event::trace_header(&parts.headers, received_at),
     };
     let lambda_request = match proxy.lambda_request() {
         Ok(request) => request,

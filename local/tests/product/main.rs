@@ -5,3 +5,4 @@ mod durability;
 mod dynamodb_mode;
 mod process;
 mod routes;
+mod tracing;

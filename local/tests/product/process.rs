@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -13,6 +14,8 @@ pub struct Running {
     pub origin: String,
     pub data_dir: PathBuf,
     client: reqwest::Client,
+    /// Its log lines (stderr), when started with [`Running::start_capturing_logs`].
+    logs: Option<Arc<Mutex<Vec<String>>>>,
 }
 
 /// A response, read.
@@ -31,6 +34,20 @@ impl Running {
     }
 
     pub async fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, String)]) -> Self {
+        Self::spawn(data_dir, extra, env, false).await
+    }
+
+    /// Starts it keeping its log lines, for [`Running::logs`].
+    pub async fn start_capturing_logs(data_dir: &Path) -> Self {
+        Self::spawn(data_dir, &[], &[], true).await
+    }
+
+    /// The log lines written so far.
+    pub fn logs(&self) -> Vec<String> {
+        self.logs.as_ref().map(|logs| logs.lock().unwrap_or_else(|p| p.into_inner()).clone()).unwrap_or_default()
+    }
+
+    async fn spawn(data_dir: &Path, extra: &[&str], env: &[(&str, String)], capture_logs: bool) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_todo-local"))
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .args(["--port", "0", "--data-dir"])
@@ -38,10 +55,22 @@ impl Running {
             .args(["--www-dir", "/nonexistent-www"])
             .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if capture_logs { Stdio::piped() } else { Stdio::inherit() })
             .kill_on_drop(true)
             .spawn()
             .expect("start todo-local");
+        let logs = child.stderr.take().map(|stderr| {
+            let logs = Arc::new(Mutex::new(Vec::new()));
+            let sink = logs.clone();
+            let mut lines = BufReader::new(stderr).lines();
+            tokio::spawn(async move {
+                while let Ok(Some(line)) = lines.next_line().await {
+                    eprintln!("{line}");
+                    sink.lock().unwrap_or_else(|p| p.into_inner()).push(line);
+                }
+            });
+            logs
+        });
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
         let ready = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
@@ -52,7 +81,7 @@ impl Running {
         let origin = ready.strip_prefix("todo-local listening on ").expect("the ready line").trim().to_owned();
         // Keep draining stdout so the process never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Self { child, origin, data_dir: data_dir.to_owned(), client: reqwest::Client::new() }
+        Self { child, origin, data_dir: data_dir.to_owned(), client: reqwest::Client::new(), logs }
     }
 
     /// An ID token for this user from `todo-local token`, as a script would get one.
@@ -105,6 +134,10 @@ impl Running {
         }
         let last = self.call(token, "GET", path, None, None).await;
         panic!("{path} never reached the expected state; last: {last:?}")
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
     }
 
     /// `kill -9`: no shutdown, no flush.

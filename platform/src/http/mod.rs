@@ -4,6 +4,8 @@
 
 use base64::Engine as _;
 use events_schema::{EventMetadata, Timestamp, TodoId, UserId};
+
+use crate::store::StoreError;
 use http::header::{self, HeaderName, HeaderValue};
 use http::{Method, StatusCode};
 use lambda_http::request::RequestContext;
@@ -40,9 +42,24 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("the request body must be JSON (Content-Type: application/json)")]
     UnsupportedMediaType,
+    /// DynamoDB throttled, failed or timed out even after the SDK's retries: try again shortly.
+    #[error("the service is busy right now; try again in a moment")]
+    Unavailable(#[source] anyhow::Error),
     /// A fault of ours: logged with its cause, answered with an opaque 500.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+}
+
+/// Seconds a client should wait before retrying a 503.
+pub const RETRY_AFTER_SECONDS: u32 = 1;
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable { .. } => Self::Unavailable(error.into()),
+            other => Self::Internal(other.into()),
+        }
+    }
 }
 
 impl ApiError {
@@ -63,6 +80,7 @@ impl ApiError {
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -77,6 +95,7 @@ impl ApiError {
             Self::PreconditionFailed(_) => "precondition_failed",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -140,12 +159,43 @@ impl Edge {
     }
 
     /// Turns a handler's result into the response, logging faults of ours with their cause.
+    /// Runs one request's work inside a span naming its request id and trace id (so that every log
+    /// line it writes carries both), and answers with its outcome.
+    pub async fn serve(
+        &self,
+        request: &Request,
+        work: impl std::future::Future<Output = Result<Reply, ApiError>>,
+    ) -> Response<Body> {
+        use tracing::Instrument as _;
+        let request_id = request_id(request);
+        let trace_id = trace_id(request).unwrap_or_default();
+        let span = tracing::info_span!(
+            "request",
+            requestId = %request_id,
+            traceId = %trace_id,
+            todoId = tracing::field::Empty,
+            eventId = tracing::field::Empty
+        );
+        let result = work.instrument(span.clone()).await;
+        let _inside = span.enter();
+        self.respond(&request_id, result)
+    }
+
     pub fn respond(&self, request_id: &str, result: Result<Reply, ApiError>) -> Response<Body> {
         let reply = match result {
             Ok(reply) => reply,
             Err(error) => {
+                let mut headers = Vec::new();
                 if let ApiError::Internal(cause) = &error {
                     tracing::error!(request_id, error = format!("{cause:#}"), "request failed");
+                } else if let ApiError::Unavailable(cause) = &error {
+                    tracing::warn!(
+                        request_id,
+                        error = format!("{cause:#}"),
+                        "request answered 503: the store is unavailable"
+                    );
+                    metrics::counter!("Unavailable").increment(1);
+                    headers.push((header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS)));
                 } else {
                     tracing::info!(
                         request_id,
@@ -156,7 +206,7 @@ impl Edge {
                 }
                 let message = error.to_string();
                 let body = serde_json::json!({ "error": { "code": error.code(), "message": message } });
-                Reply { status: error.status(), body: Some(body.to_string()), headers: Vec::new() }
+                Reply { status: error.status(), body: Some(body.to_string()), headers }
             }
         };
         let mut response = Response::new(match reply.body {
@@ -172,7 +222,10 @@ impl Edge {
             headers.insert(name, value);
         }
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, self.allowed_origin.clone());
-        headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("ETag, Location, x-request-id"));
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("ETag, Location, x-request-id, Retry-After"),
+        );
         headers.insert(header::VARY, HeaderValue::from_static("Origin"));
         if let Ok(id) = HeaderValue::from_str(request_id) {
             headers.insert(REQUEST_ID_HEADER, id);
@@ -211,6 +264,31 @@ pub fn request_id(request: &Request) -> String {
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
+/// The X-Ray trace id of the request (`1-5759e988-bd862e3fe1be46a994272793`): from the Lambda
+/// context on AWS, else from the `X-Amzn-Trace-Id` header API Gateway passes on (the local stack
+/// sets it as API Gateway does).
+pub fn trace_id(request: &Request) -> Option<String> {
+    let from_header = || request.headers().get("x-amzn-trace-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let header = request
+        .lambda_context_ref()
+        .and_then(|context| context.xray_trace_id.clone())
+        .filter(|header| !header.is_empty())
+        .or_else(from_header)?;
+    xray_root(&header)
+}
+
+/// The `Root=` part of an X-Ray trace header (`Root=1-...;Parent=...;Sampled=1`), or the header
+/// itself when it is only a root.
+pub fn xray_root(header: &str) -> Option<String> {
+    let root = header
+        .split(';')
+        .map(str::trim)
+        .find_map(|part| part.strip_prefix("Root="))
+        .or_else(|| header.starts_with("1-").then_some(header.trim()))?;
+    let valid = root.len() <= 64 && root.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    valid.then(|| root.to_owned())
+}
+
 /// The path the client called, as it sees it: on AWS `requestContext.path` includes the stage
 /// (`/prod/item`), which the route alone (`/item`) does not.
 pub fn public_path(request: &Request) -> String {
@@ -235,6 +313,7 @@ impl Caller {
             request_id: context.request_id.clone(),
             actor: claim("cognito:username").or_else(|| claim("email")).map(str::to_owned),
             source_ip: context.identity.source_ip.clone(),
+            trace_id: trace_id(request),
         };
         Ok(Self { user, metadata })
     }

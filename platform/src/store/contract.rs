@@ -75,6 +75,7 @@ fn event(user_id: &UserId, todo_id: TodoId, version: u64, second: u32, payload: 
             request_id: Some(format!("req-{version}")),
             actor: Some("tester".into()),
             source_ip: None,
+            trace_id: None,
         },
         chain: None,
     }

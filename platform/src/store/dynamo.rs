@@ -5,6 +5,8 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
@@ -60,6 +62,39 @@ impl DynamoStore {
             .expression_attribute_values(":user", s(user.as_str()))
             .expression_attribute_values(":low", s(low))
             .expression_attribute_values(":high", s(high))
+    }
+}
+
+/// DynamoDB's error codes for "too much, too fast" and for its own faults: worth retrying later.
+const TRANSIENT_CODES: &[&str] = &[
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "LimitExceededException",
+];
+
+/// Maps an SDK error (after the SDK's own retries) to a store error: throttling, DynamoDB's own
+/// faults, timeouts and dropped connections are [`StoreError::Unavailable`] (the API answers 503
+/// with `Retry-After`); anything else is a fault of ours.
+fn sdk_error<E>(operation: &'static str) -> impl FnOnce(SdkError<E, HttpResponse>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    move |error| {
+        let transient = match &error {
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+            SdkError::ServiceError(service) => {
+                service.raw().status().is_server_error()
+                    || service.err().code().is_some_and(|code| TRANSIENT_CODES.contains(&code))
+            }
+            _ => false,
+        };
+        match transient {
+            true => StoreError::unavailable(operation, error),
+            false => StoreError::backend(operation, error),
+        }
     }
 }
 
@@ -163,7 +198,7 @@ impl EventLog for DynamoStore {
                 .set_exclusive_start_key(start)
                 .send()
                 .await
-                .map_err(|e| StoreError::backend("Query EventsTable (one todo)", e))?;
+                .map_err(sdk_error("Query EventsTable (one todo)"))?;
             for item in page.items.unwrap_or_default() {
                 events.push(decode_event(item)?);
             }
@@ -192,7 +227,7 @@ impl EventLog for DynamoStore {
                     Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
                         Err(AppendError::Conflict)
                     }
-                    Err(e) => Err(StoreError::backend("PutItem EventsTable", e).into()),
+                    Err(e) => Err(sdk_error("PutItem EventsTable")(e).into()),
                 }
             }
             several => {
@@ -211,17 +246,19 @@ impl EventLog for DynamoStore {
                     Ok(_) => Ok(()),
                     Err(e) => {
                         use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+                        // Another writer took a version (or holds the item in its own transaction):
+                        // re-read and re-decide, as for a single append.
                         let conflict = match e.as_service_error() {
                             Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
                                 .cancellation_reasons()
                                 .iter()
-                                .any(|r| r.code() == Some("ConditionalCheckFailed")),
+                                .any(|r| matches!(r.code(), Some("ConditionalCheckFailed" | "TransactionConflict"))),
                             _ => false,
                         };
                         if conflict {
                             Err(AppendError::Conflict)
                         } else {
-                            Err(StoreError::backend("TransactWriteItems EventsTable", e).into())
+                            Err(sdk_error("TransactWriteItems EventsTable")(e).into())
                         }
                     }
                 }
@@ -236,7 +273,7 @@ impl EventLog for DynamoStore {
             .projection_expression(EVENT_KEY)
             .send()
             .await
-            .map_err(|e| StoreError::backend("Query EventsTable (one key)", e))?;
+            .map_err(sdk_error("Query EventsTable (one key)"))?;
         Ok(page.count > 0)
     }
 }
@@ -274,7 +311,7 @@ impl EventTimeline for DynamoStore {
             .set_exclusive_start_key(start)
             .send()
             .await
-            .map_err(|e| StoreError::backend("Query EventsTable UserTimeline", e))?;
+            .map_err(sdk_error("Query EventsTable UserTimeline"))?;
         let items = page.items.unwrap_or_default().into_iter().map(decode_event).collect::<Result<Vec<_>, _>>()?;
         let next = page.last_evaluated_key.and_then(|_| items.last().map(HistoryCursor::after));
         Ok(Page { items, next })
@@ -321,7 +358,7 @@ impl DynamoStore {
                     .set_exclusive_start_key(start)
                     .send()
                     .await
-                    .map_err(|e| StoreError::backend("Query (one user's partition)", e))?;
+                    .map_err(sdk_error("Query (one user's partition)"))?;
                 (page.items, page.last_evaluated_key)
             }
             Scope::All | Scope::Segment(_) => {
@@ -335,7 +372,7 @@ impl DynamoStore {
                 if let Scope::Segment(segment) = scope {
                     scan = scan.segment(segment.index() as i32).total_segments(segment.total() as i32);
                 }
-                let page = scan.send().await.map_err(|e| StoreError::backend("Scan", e))?;
+                let page = scan.send().await.map_err(sdk_error("Scan"))?;
                 (page.items, page.last_evaluated_key)
             }
         };
@@ -388,7 +425,7 @@ impl ReadModel for DynamoStore {
             if status == StatusFilter::Completed {
                 query = query.expression_attribute_values(":yes", AttributeValue::Bool(true));
             }
-            let page = query.send().await.map_err(|e| StoreError::backend("Query TodoTable", e))?;
+            let page = query.send().await.map_err(sdk_error("Query TodoTable"))?;
             for row in page.items.unwrap_or_default() {
                 let row = decode_row(row)?;
                 if !row.deleted {
@@ -419,7 +456,7 @@ impl ProjectionStore for DynamoStore {
             .set_key(Some(row_key(user, todo)))
             .send()
             .await
-            .map_err(|e| StoreError::backend("GetItem TodoTable", e))?;
+            .map_err(sdk_error("GetItem TodoTable"))?;
         match output.item {
             Some(item) => Ok(decode_row(item)?.state()),
             None => Ok(Todo::NotCreated),
@@ -449,7 +486,7 @@ impl ProjectionStore for DynamoStore {
         match result {
             Ok(_) => Ok(true),
             Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(StoreError::backend("PutItem TodoTable", e)),
+            Err(e) => Err(sdk_error("PutItem TodoTable")(e)),
         }
     }
 
@@ -470,7 +507,7 @@ impl ProjectionStore for DynamoStore {
             .set_key(Some(row_key(user, todo)))
             .send()
             .await
-            .map_err(|e| StoreError::backend("DeleteItem TodoTable", e))?;
+            .map_err(sdk_error("DeleteItem TodoTable"))?;
         Ok(())
     }
 
@@ -525,7 +562,7 @@ impl StatsStore for DynamoStore {
         match result {
             Ok(_) => Ok(true),
             Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(StoreError::backend("PutItem StatsTable", e)),
+            Err(e) => Err(sdk_error("PutItem StatsTable")(e)),
         }
     }
 
@@ -545,7 +582,7 @@ impl StatsStore for DynamoStore {
             .set_key(Some(row_key(user, todo)))
             .send()
             .await
-            .map_err(|e| StoreError::backend("GetItem StatsTable", e))?;
+            .map_err(sdk_error("GetItem StatsTable"))?;
         output.item.map(|item| decode_facts(item).map(|(_, facts)| facts)).transpose()
     }
 
@@ -584,7 +621,7 @@ impl StatsStore for DynamoStore {
             .set_key(Some(row_key(user, todo)))
             .send()
             .await
-            .map_err(|e| StoreError::backend("DeleteItem StatsTable", e))?;
+            .map_err(sdk_error("DeleteItem StatsTable"))?;
         Ok(())
     }
 }

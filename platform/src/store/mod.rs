@@ -34,9 +34,21 @@ pub enum StoreError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The store is overloaded, failing or slow right now (throttled, a 5xx, a timeout, a dropped
+    /// connection): worth retrying in a moment. Whether a write it interrupted happened is unknown.
+    #[error("{operation} did not complete: the store is throttling, failing or slow")]
+    Unavailable {
+        operation: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl StoreError {
+    pub fn unavailable(operation: &'static str, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Unavailable { operation, source: source.into() }
+    }
+
     pub fn backend(operation: &'static str, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self::Backend { operation, source: source.into() }
     }

@@ -21,6 +21,7 @@ use anyhow::Context;
 use events_schema::UserId;
 use projector::job::{Projection, SegmentJob, SegmentReport};
 use projector::replay::{DriftKind, Progress, ReplayOptions, ReplayReport, Stores, replay};
+use todo_platform::observe;
 use todo_platform::store::Segment;
 use todo_platform::store::dynamo::DynamoStore;
 
@@ -132,6 +133,7 @@ async fn store() -> anyhow::Result<DynamoStore> {
 async fn run_lambda() -> Result<(), lambda_runtime::Error> {
     let store = store().await?;
     let store = &store;
+    let metrics = observe::init_metrics(&observe::function_name("replay"), None);
     lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<SegmentJob>| async move {
         let job = event.payload;
         let segment = Segment::new(job.segment.into(), job.segments.into())?;
@@ -147,6 +149,7 @@ async fn run_lambda() -> Result<(), lambda_runtime::Error> {
         })
         .await?;
         log_drift(&report);
+        observe::flush(metrics);
         tracing::info!(
             segment = job.segment,
             segments = job.segments,
@@ -174,6 +177,7 @@ fn log_drift(report: &ReplayReport) {
 
 async fn run(options: ReplayOptions) -> anyhow::Result<ExitCode> {
     let store = store().await?;
+    let metrics = observe::init_metrics("replay", Some(std::time::Duration::from_secs(10)));
     let terminal = std::io::stderr().is_terminal();
     let started = Instant::now();
     let mut last_report = Instant::now();
@@ -218,6 +222,7 @@ async fn run(options: ReplayOptions) -> anyhow::Result<ExitCode> {
     if report.drift_count as usize > report.drift.len() {
         println!("... and {} more", report.drift_count as usize - report.drift.len());
     }
+    observe::flush(metrics);
     Ok(if report.drift_count == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
