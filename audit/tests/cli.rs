@@ -4,7 +4,6 @@
 //! through the SDK's own `AWS_ENDPOINT_URL_DYNAMODB`.
 
 use std::collections::HashMap;
-use std::process::Command;
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -14,7 +13,7 @@ use events_schema::{EventRecord, event_key_string};
 use serde_json::{Value, json};
 use todo_platform::http::Edge;
 use todo_testkit::ApiEvent;
-use todo_testkit::dynamodb::{Tables, shared};
+use todo_testkit::dynamodb::{Tables, tool};
 
 const ANN: &str = "0a1b2c3d-ann0-4e5f-8a9b-0c1d2e3f4a5b";
 const BOB: &str = "9f8e7d6c-bob0-4b4a-9f8e-7d6c5b4a3f2e";
@@ -24,19 +23,8 @@ pub struct Run {
     pub stdout: String,
 }
 
-pub fn todo_audit(events_table: &str, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_todo-audit"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("EVENTS_TABLE_NAME", events_table)
-        .env("AWS_ENDPOINT_URL_DYNAMODB", &shared().endpoint)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "local")
-        .env("AWS_SECRET_ACCESS_KEY", "local")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .expect("run todo-audit");
+pub fn todo_audit(tables: &Tables, args: &[&str]) -> Run {
+    let output = tool(env!("CARGO_BIN_EXE_todo-audit"), tables).args(args).output().expect("run todo-audit");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
     eprintln!("todo-audit {args:?}:\n{stdout}{stderr}");
@@ -120,10 +108,10 @@ fn says_broken_at(run: &Run, todo: &str, version: u64) -> bool {
 #[tokio::test]
 async fn an_untouched_table_verifies_clean() {
     let world = world().await;
-    let run = todo_audit(&world.tables.events, &["verify"]);
+    let run = todo_audit(&world.tables, &["verify"]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(run.stdout.contains("checked 5 events of 3 todos") && run.stdout.contains("intact"), "{}", run.stdout);
-    let run = todo_audit(&world.tables.events, &["verify", "--user", ANN, "--page-size", "1"]);
+    let run = todo_audit(&world.tables, &["verify", "--user", ANN, "--page-size", "1"]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(run.stdout.contains("checked 4 events of 2 todos"), "{}", run.stdout);
 }
@@ -135,7 +123,7 @@ async fn an_edited_event_is_found_at_its_todo_and_version() {
     record.data.insert("title".into(), json!("Buy whisky"));
     write(&world.tables, &record).await;
 
-    let run = todo_audit(&world.tables.events, &["verify"]);
+    let run = todo_audit(&world.tables, &["verify"]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(says_broken_at(&run, &world.ann_todo, 2), "{}", run.stdout);
     assert!(run.stdout.contains(&format!("user {ANN}")));
@@ -155,7 +143,7 @@ async fn a_deleted_middle_event_is_found() {
         .await
         .unwrap();
 
-    let run = todo_audit(&world.tables.events, &["verify"]);
+    let run = todo_audit(&world.tables, &["verify"]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(says_broken_at(&run, &world.ann_todo, 3), "{}", run.stdout);
     assert!(run.stdout.contains("version 2 is missing"), "{}", run.stdout);
@@ -176,7 +164,7 @@ async fn swapped_versions_are_found() {
     write(&world.tables, &moved_down).await;
     write(&world.tables, &moved_up).await;
 
-    let run = todo_audit(&world.tables.events, &["verify", "--user", ANN]);
+    let run = todo_audit(&world.tables, &["verify", "--user", ANN]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(says_broken_at(&run, &world.ann_todo, 2), "{}", run.stdout);
     assert!(says_broken_at(&run, &world.ann_todo, 3), "{}", run.stdout);
@@ -190,7 +178,7 @@ async fn a_forged_hash_is_found_by_the_next_link() {
     record.hash = Some(record_hash(&record));
     write(&world.tables, &record).await;
 
-    let run = todo_audit(&world.tables.events, &["verify"]);
+    let run = todo_audit(&world.tables, &["verify"]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(says_broken_at(&run, &world.ann_todo, 3), "{}", run.stdout);
     assert!(run.stdout.contains("version 2 was altered and re-hashed or replaced"), "{}", run.stdout);
@@ -200,7 +188,7 @@ async fn a_forged_hash_is_found_by_the_next_link() {
     let mut record = read(&world.tables, ANN, &world.ann_todo, 1).await;
     record.hash = Some("ab".repeat(32));
     write(&world.tables, &record).await;
-    let run = todo_audit(&world.tables.events, &["verify"]);
+    let run = todo_audit(&world.tables, &["verify"]);
     assert_eq!(run.code, 1);
     assert!(says_broken_at(&run, &world.ann_todo, 1), "{}", run.stdout);
 }
@@ -208,7 +196,7 @@ async fn a_forged_hash_is_found_by_the_next_link() {
 #[tokio::test]
 async fn a_digest_proves_the_history_up_to_it_and_fails_after_an_edit() {
     let world = world().await;
-    let run = todo_audit(&world.tables.events, &["digest", "--user", ANN]);
+    let run = todo_audit(&world.tables, &["digest", "--user", ANN]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     let digest = run.stdout.lines().next().expect("one line").to_owned();
     let parsed: Value = serde_json::from_str(&digest).expect("JSON");
@@ -218,7 +206,7 @@ async fn a_digest_proves_the_history_up_to_it_and_fails_after_an_edit() {
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let commands = CommandService::new(Arc::new(world.tables.store()), Edge::new("https://todo.example.com").unwrap());
     command(&commands, ANN, ApiEvent::new("POST", "/item", "/item").json(&json!({"title": "later"}))).await;
-    let run = todo_audit(&world.tables.events, &["verify", "--user", ANN, "--digest", &digest]);
+    let run = todo_audit(&world.tables, &["verify", "--user", ANN, "--digest", &digest]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(run.stdout.contains("digest: matches"), "{}", run.stdout);
 
@@ -227,12 +215,12 @@ async fn a_digest_proves_the_history_up_to_it_and_fails_after_an_edit() {
     head.data.insert("title".into(), json!("Buy whisky"));
     head.hash = Some(record_hash(&head));
     write(&world.tables, &head).await;
-    let run = todo_audit(&world.tables.events, &["verify", "--user", ANN]);
+    let run = todo_audit(&world.tables, &["verify", "--user", ANN]);
     assert_eq!(run.code, 0, "the chain alone cannot see a re-hashed head: {}", run.stdout);
     let digest_file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(digest_file.path(), &digest).unwrap();
     let at_file = format!("@{}", digest_file.path().display());
-    let run = todo_audit(&world.tables.events, &["verify", "--user", ANN, "--digest", &at_file]);
+    let run = todo_audit(&world.tables, &["verify", "--user", ANN, "--digest", &at_file]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(run.stdout.contains("digest: DOES NOT MATCH"), "{}", run.stdout);
 }
@@ -265,7 +253,7 @@ async fn events_from_before_hashing_start_the_chain_without_a_break() {
     )
     .await;
 
-    let run = todo_audit(&world.tables.events, &["verify"]);
+    let run = todo_audit(&world.tables, &["verify"]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(
         run.stdout.contains(&format!("note: user {ANN} todo {id} version 2: earlier events predate hashing")),
@@ -276,8 +264,9 @@ async fn events_from_before_hashing_start_the_chain_without_a_break() {
     assert_eq!(second.prev_hash.as_deref(), Some(events_schema::GENESIS_HASH), "the chain starts at version 2");
 }
 
-#[test]
-fn usage_errors_exit_2() {
+#[tokio::test]
+async fn usage_errors_exit_2() {
+    let tables = Tables::fresh().await;
     for args in [
         vec!["verify", "--frobnicate"],
         vec!["verify", "--user", ANN, "--digest", "not json"],
@@ -292,7 +281,7 @@ fn usage_errors_exit_2() {
         vec!["erase-everything"],
         vec![],
     ] {
-        let run = todo_audit("unused", &args);
+        let run = todo_audit(&tables, &args);
         assert_eq!(run.code, 2, "{args:?}: {}", run.stdout);
     }
 }

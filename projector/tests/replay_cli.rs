@@ -13,7 +13,7 @@ use projector::stream::StreamPoller;
 use serde_json::json;
 use todo_platform::http::Edge;
 use todo_testkit::ApiEvent;
-use todo_testkit::dynamodb::{Tables, sdk_config, shared};
+use todo_testkit::dynamodb::{Tables, sdk_config, tool};
 
 struct Run {
     code: i32,
@@ -21,20 +21,7 @@ struct Run {
 }
 
 fn replay(tables: &Tables, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_replay"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("EVENTS_TABLE_NAME", &tables.events)
-        .env("TODO_TABLE_NAME", &tables.todos)
-        .env("STATS_TABLE_NAME", &tables.stats)
-        .env("AWS_ENDPOINT_URL_DYNAMODB", &shared().endpoint)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "local")
-        .env("AWS_SECRET_ACCESS_KEY", "local")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .expect("run replay");
+    let output = tool(env!("CARGO_BIN_EXE_replay"), tables).args(args).output().expect("run replay");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
     eprintln!("replay {args:?}:\n{stdout}{stderr}");

@@ -19,22 +19,11 @@ use todo_platform::http::Edge;
 use todo_platform::store::memory::MemoryStore;
 use todo_platform::store::{EventLog, EventScan, ProjectionStore, Scope, StatsStore, TodoFacts};
 use todo_testkit::ApiEvent;
-use todo_testkit::dynamodb::{Tables, sdk_config, shared};
+use todo_testkit::dynamodb::{Tables, sdk_config, tool};
 
 fn replay_command(tables: &Tables, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_replay"));
-    command
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("EVENTS_TABLE_NAME", &tables.events)
-        .env("TODO_TABLE_NAME", &tables.todos)
-        .env("STATS_TABLE_NAME", &tables.stats)
-        .env("AWS_ENDPOINT_URL_DYNAMODB", &shared().endpoint)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "local")
-        .env("AWS_SECRET_ACCESS_KEY", "local")
-        .env("AWS_EC2_METADATA_DISABLED", "true");
+    let mut command = tool(env!("CARGO_BIN_EXE_replay"), tables);
+    command.args(args);
     command
 }
 

@@ -234,3 +234,22 @@ impl Tables {
         }
     }
 }
+
+/// A command-line tool of the workspace (`replay`, `todo-audit`) as its user runs it against these
+/// tables: the table names, and the SDK's own variables pointing it at DynamoDB Local (no variable
+/// of ours chooses the endpoint); nothing else is inherited but `PATH`.
+pub fn tool(binary: &str, tables: &Tables) -> Command {
+    let mut command = Command::new(binary);
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("EVENTS_TABLE_NAME", &tables.events)
+        .env("TODO_TABLE_NAME", &tables.todos)
+        .env("STATS_TABLE_NAME", &tables.stats)
+        .env("AWS_ENDPOINT_URL_DYNAMODB", &shared().endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    command
+}

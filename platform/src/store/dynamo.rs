@@ -380,6 +380,38 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// Writes a per-todo row (read model or stats) unless the stored one is newer: `false` when it
+    /// was kept (see [`WriteGuard`]).
+    async fn guarded_put(
+        &self,
+        table: &str,
+        item: Item,
+        version: u64,
+        guard: WriteGuard,
+        operation: &'static str,
+    ) -> Result<bool, StoreError> {
+        let condition = match guard {
+            WriteGuard::NewerOnly => "attribute_not_exists(todoId) OR version < :version",
+            WriteGuard::NotOlder => "attribute_not_exists(todoId) OR version <= :version",
+        };
+        let result = self
+            .client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .expression_attribute_values(":version", number(version))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(sdk_error(operation)(e)),
+        }
+    }
+}
+
 fn clamp_limit(limit: usize) -> i32 {
     i32::try_from(limit.max(1)).unwrap_or(i32::MAX)
 }
@@ -470,24 +502,7 @@ impl ProjectionStore for DynamoStore {
         let row = TodoRow::from_row(&row);
         let version = row.version;
         let item: Item = serde_dynamo::to_item(row).map_err(|e| StoreError::backend("encode row", e))?;
-        let condition = match guard {
-            WriteGuard::NewerOnly => "attribute_not_exists(todoId) OR version < :version",
-            WriteGuard::NotOlder => "attribute_not_exists(todoId) OR version <= :version",
-        };
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.todo_table)
-            .set_item(Some(item))
-            .condition_expression(condition)
-            .expression_attribute_values(":version", number(version))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(sdk_error("PutItem TodoTable")(e)),
-        }
+        self.guarded_put(&self.todo_table, item, version, guard, "PutItem TodoTable").await
     }
 
     /// Conditional writes cannot be batched (BatchWriteItem takes no condition): up to
@@ -546,24 +561,7 @@ impl StatsStore for DynamoStore {
     async fn put_facts(&self, user: &UserId, facts: &TodoFacts, guard: WriteGuard) -> Result<bool, StoreError> {
         let row = FactsRow { user_id: user.to_string(), facts: facts.clone() };
         let item: Item = serde_dynamo::to_item(row).map_err(|e| StoreError::backend("encode stats row", e))?;
-        let condition = match guard {
-            WriteGuard::NewerOnly => "attribute_not_exists(todoId) OR version < :version",
-            WriteGuard::NotOlder => "attribute_not_exists(todoId) OR version <= :version",
-        };
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.stats_table)
-            .set_item(Some(item))
-            .condition_expression(condition)
-            .expression_attribute_values(":version", number(facts.version))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(sdk_error("PutItem StatsTable")(e)),
-        }
+        self.guarded_put(&self.stats_table, item, facts.version, guard, "PutItem StatsTable").await
     }
 
     /// Up to [`CONCURRENT_PUTS`] conditional PutItem calls in flight, as for the read model.
