@@ -14,7 +14,7 @@ DATA_DIR ?= .data
 .PHONY: help
 help:
 	@echo "make run       the whole product locally on http://127.0.0.1:$(PORT) (PORT=, DATA_DIR=)"
-	@echo "make test      every test: Rust, template, SPA unit tests, browser end-to-end tests"
+	@echo "make test      every test: Rust, template, SPA unit tests, browser end-to-end tests, API fuzzing"
 	@echo "make bench     the benchmarks (not part of make test)"
 	@echo "make deploy    build and deploy the stack to AWS (needs an AWS account)"
 	@echo "make destroy   delete the deployed stack and its logs"
@@ -59,7 +59,7 @@ run: www-build
 # --- test ---
 
 .PHONY: test
-test: test-rust test-template test-www test-e2e
+test: test-rust test-template test-www test-e2e test-fuzz
 	@echo "make test: all suites passed"
 
 .PHONY: lint-rust
@@ -84,6 +84,13 @@ test-www: www-deps
 test-e2e: www-deps chromium
 	cargo build --bin todo-local
 	cd www && npm run e2e
+
+# The API fuzzed with Schemathesis from openapi.yaml against a local stack, stateful sequences
+# through the document's links included (deploy/fuzz.sh; Schemathesis goes into .venv/).
+.PHONY: test-fuzz
+test-fuzz:
+	cargo build --bin todo-local
+	deploy/fuzz.sh
 
 # --- the rest ---
 

@@ -13,10 +13,10 @@ use crate::{CommandError, CommandService, execute};
 #[serde(deny_unknown_fields)]
 struct CreateBody {
     title: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     notes: Option<String>,
     /// A client-chosen UUID makes retries idempotent.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     id: Option<String>,
 }
 
@@ -24,12 +24,18 @@ struct CreateBody {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateBody {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     title: Option<String>,
     #[serde(default, deserialize_with = "null_as_empty")]
     notes: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     completed: Option<bool>,
+}
+
+/// An optional field that, when present, must hold a value: `null` is a 400, not "absent" (only
+/// `notes` on an update gives `null` a meaning).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
 }
 
 /// A present `null` becomes `Some("")` (clear), an absent field stays `None` (keep).

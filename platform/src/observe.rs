@@ -7,9 +7,20 @@
 //! are written as EMF lines after each invocation (CloudWatch turns them into metrics). Without a
 //! recorder (tests) the facade's calls do nothing.
 
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use metrics_cloudwatch_embedded::Collector;
+
+/// This process's metrics, once [`init_metrics`] installed them.
+static COLLECTOR: OnceLock<&'static Collector> = OnceLock::new();
+
+/// Histogram values recorded since the last flush. The collector holds at most 100 of them (EMF's
+/// limit of values per metric in one document) and drops the rest, so [`record_histogram`] flushes
+/// before that: a projector batch can hold more records, and `todo-local` flushes only now and then.
+static UNFLUSHED_VALUES: AtomicUsize = AtomicUsize::new(0);
+const FLUSH_AFTER_VALUES: usize = 90;
 
 /// The CloudWatch namespace of every custom metric (`template.yaml`'s dashboard and alarms).
 pub const NAMESPACE: &str = "TodoApp";
@@ -56,7 +67,17 @@ pub fn init_metrics(function: &str, every: Option<Duration>) -> Option<&'static 
         }
     };
     describe();
+    let _ = COLLECTOR.set(collector);
     Some(collector)
+}
+
+/// Records one value of a histogram (`ProjectorLag`), flushing first when the collector's buffer
+/// would otherwise overflow.
+pub fn record_histogram(name: &'static str, value: f64) {
+    if UNFLUSHED_VALUES.fetch_add(1, Ordering::Relaxed) + 1 >= FLUSH_AFTER_VALUES {
+        flush(COLLECTOR.get().copied());
+    }
+    metrics::histogram!(name).record(value);
 }
 
 fn describe() {
@@ -79,6 +100,7 @@ fn describe() {
 /// on Lambda, where CloudWatch reads them, to stderr elsewhere, so that a tool's output stays its own.
 pub fn flush(collector: Option<&'static Collector>) {
     let Some(collector) = collector else { return };
+    UNFLUSHED_VALUES.store(0, Ordering::Relaxed);
     let written = match on_lambda() {
         true => collector.flush(std::io::stdout()),
         false => collector.flush(std::io::stderr()),

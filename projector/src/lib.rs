@@ -171,7 +171,7 @@ impl Projector {
         let span = event_span(event);
         let applied = self.apply(event).instrument(span.clone()).await?;
         let lag = (chrono::Utc::now() - event.occurred_at.as_datetime()).num_microseconds().unwrap_or(0) as f64 / 1e3;
-        metrics::histogram!("ProjectorLag").record(lag.max(0.0));
+        todo_platform::observe::record_histogram("ProjectorLag", lag.max(0.0));
         let _inside = span.entered();
         tracing::info!(version = event.version, ?applied, lag_ms = lag, "projected");
         Ok(applied)
