@@ -7,7 +7,8 @@ use anyhow::Context as _;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use events_schema::{
-    Event, EventMetadata, Timestamp, TodoCompleted, TodoCreated, TodoDeleted, TodoEvent, TodoId, TodoUpdated, UserId,
+    Event, EventMetadata, GENESIS_HASH, Timestamp, TodoCompleted, TodoCreated, TodoDeleted, TodoEvent, TodoId,
+    TodoUpdated, UserId,
 };
 use serde_json::{Value, json};
 use todo_testkit::ApiEvent;
@@ -40,6 +41,7 @@ impl EventClock {
     }
 }
 
+/// An event outside any hash chain: [`seal`] links a todo's events, [`first_event`] starts one.
 pub fn event(user: &UserId, todo: TodoId, version: u64, payload: TodoEvent, at: Timestamp) -> Event {
     Event {
         user_id: user.clone(),
@@ -62,12 +64,36 @@ pub fn created(title: &str) -> TodoEvent {
     TodoEvent::Created(TodoCreated { title: title.to_owned(), notes: Some("from the benchmark".into()) })
 }
 
+/// A todo's `TodoCreated` (version 1), sealed as the create command seals it.
+pub fn first_event(user: &UserId, todo: TodoId, title: &str, at: Timestamp) -> Event {
+    event(user, todo, 1, created(title), at).sealed(GENESIS_HASH)
+}
+
+/// Links one todo's events (version 1 first, in version order) into its hash chain, as the
+/// commands do on every append: what the audit checks, and what an append carries.
+pub fn seal(events: Vec<Event>) -> Vec<Event> {
+    let mut previous = GENESIS_HASH.to_owned();
+    events
+        .into_iter()
+        .map(|event| {
+            let sealed = event.sealed(&previous);
+            previous = hash_of(&sealed).to_owned();
+            sealed
+        })
+        .collect()
+}
+
+/// The hash the todo's next event links to (an unsealed event starts no chain: genesis).
+pub fn hash_of(event: &Event) -> &str {
+    event.chain.as_ref().map_or(GENESIS_HASH, |chain| chain.hash.as_str())
+}
+
 /// One todo's life in `count` events (at least 1): created, edited, then completed and, when
-/// `deleted`, deleted at the end.
+/// `deleted`, deleted at the end; sealed.
 pub fn lifecycle(user: &UserId, todo: TodoId, count: usize, deleted: bool, clock: &mut EventClock) -> Vec<Event> {
     let count = count.max(1);
     let title = format!("Todo {}", &todo.to_string()[..8]);
-    (1..=count)
+    let events = (1..=count)
         .map(|version| {
             let payload = match version {
                 1 => created(&title),
@@ -83,7 +109,8 @@ pub fn lifecycle(user: &UserId, todo: TodoId, count: usize, deleted: bool, clock
             };
             event(user, todo, version as u64, payload, clock.tick())
         })
-        .collect()
+        .collect();
+    seal(events)
 }
 
 /// Writes events straight into the event table, 25 per `BatchWriteItem`: seeding only.
@@ -196,6 +223,18 @@ pub mod api {
         signed_in(ApiEvent::new("GET", "/history", "/history"), user)
     }
 
+    pub fn history_digest(user: &UserId) -> ApiEvent {
+        signed_in(ApiEvent::new("GET", "/history/digest", "/history/digest"), user)
+    }
+
+    pub fn export(user: &UserId) -> ApiEvent {
+        signed_in(ApiEvent::new("GET", "/export", "/export"), user)
+    }
+
+    pub fn stats(user: &UserId) -> ApiEvent {
+        signed_in(ApiEvent::new("GET", "/stats", "/stats"), user)
+    }
+
     /// The request exactly as `lambda_http` hands it to a handler in Lambda.
     pub fn request(event: &ApiEvent) -> anyhow::Result<lambda_http::Request> {
         lambda_http::request::from_str(&event.to_json()).context("parsing an API Gateway event")
@@ -220,6 +259,18 @@ mod tests {
         assert!(state.live().is_some_and(|item| item.completed && item.version == 4));
         let gone = lifecycle(&user, new_todo_id(), 5, true, &mut clock);
         assert!(matches!(events_schema::fold(&gone), events_schema::Todo::Deleted(_)));
+    }
+
+    #[test]
+    fn lifecycles_are_sealed_chains_the_audit_accepts() {
+        let user = fresh_user("t").unwrap();
+        let events = lifecycle(&user, new_todo_id(), 5, true, &mut EventClock::default());
+        let mut checker = events_schema::integrity::ChainChecker::new();
+        for event in &events {
+            assert!(event.chain.is_some());
+            assert_eq!(checker.check(&event.to_record()), vec![]);
+        }
+        assert_eq!(events[1].chain.as_ref().unwrap().prev_hash, events[0].chain.as_ref().unwrap().hash);
     }
 
     #[test]

@@ -5,13 +5,17 @@
 //! 2. [`warm`]: each route's handler against DynamoDB Local next to the same SDK calls;
 //! 3. and 4. [`stack`]: `todo-local` over HTTP under an open-loop load ([`loadgen`]) and the
 //!    time from a command's answer to the list showing it, on both stores;
-//! 5. [`projection`]: the projector on stream batches, and replay at growing event counts.
+//! 5. [`projection`]: the projector on stream batches, and replay at growing event counts;
+//! 6. [`as_of`]: the list as it stood at an instant (a fold of 10,000 events), on both stores;
+//! 7. [`integrity`]: `verify` checking every hash chain, at growing event counts.
 //!
 //! [`report`] writes `results.md`, `results.json` and `chart.svg` ([`chart`]).
 
+pub mod as_of;
 pub mod chart;
 pub mod cold_start;
 pub mod fixtures;
+pub mod integrity;
 pub mod loadgen;
 pub mod machine;
 pub mod process;
@@ -58,6 +62,13 @@ pub struct Settings {
     pub projector_events_embedded: usize,
     pub replay_sizes_embedded: Vec<usize>,
     pub replay_sizes_dynamodb: Vec<usize>,
+    /// Timed as-of lists per instant and run (each next to the floor), after `as_of_warmup`.
+    pub as_of_iterations: usize,
+    pub as_of_iterations_dynamodb: usize,
+    pub as_of_warmup: usize,
+    /// Verify reuses replay's embedded seeds: the same sizes cost no seeding.
+    pub verify_sizes_embedded: Vec<usize>,
+    pub verify_sizes_dynamodb: Vec<usize>,
 }
 
 impl Settings {
@@ -92,6 +103,11 @@ impl Settings {
             projector_events_embedded: 20_000,
             replay_sizes_embedded: vec![10_000, 100_000, 1_000_000],
             replay_sizes_dynamodb: vec![5_000],
+            as_of_iterations: 50,
+            as_of_iterations_dynamodb: 10,
+            as_of_warmup: 3,
+            verify_sizes_embedded: vec![100_000, 1_000_000],
+            verify_sizes_dynamodb: vec![5_000],
         }
     }
 
@@ -122,6 +138,11 @@ impl Settings {
             projector_events_embedded: 2_000,
             replay_sizes_embedded: vec![10_000, 100_000],
             replay_sizes_dynamodb: vec![2_000],
+            as_of_iterations: 10,
+            as_of_iterations_dynamodb: 3,
+            as_of_warmup: 1,
+            verify_sizes_embedded: vec![10_000, 100_000],
+            verify_sizes_dynamodb: vec![2_000],
             ..Self::full(binaries, out)
         }
     }
@@ -172,11 +193,16 @@ pub enum Section {
     Projector,
     /// 5. Replay throughput and peak memory.
     Replay,
+    /// 6. The list as it stood at an instant (`GET /item?asOf=`), on both stores.
+    AsOf,
+    /// 7. `verify` throughput and peak memory.
+    Verify,
 }
 
 impl Section {
     /// The order they run in. Each section has a DynamoDB Local of its own ([`Emulator`]).
-    pub const ALL: [Section; 5] = [Self::Warm, Self::Cold, Self::Projector, Self::Replay, Self::Stack];
+    pub const ALL: [Section; 7] =
+        [Self::Warm, Self::Cold, Self::Projector, Self::Replay, Self::Verify, Self::AsOf, Self::Stack];
 
     fn label(self) -> &'static str {
         match self {
@@ -185,6 +211,8 @@ impl Section {
             Self::Stack => "local stack",
             Self::Projector => "projector",
             Self::Replay => "replay",
+            Self::AsOf => "as-of list",
+            Self::Verify => "verify",
         }
     }
 }
@@ -298,6 +326,16 @@ async fn run_section(
             results.replay = projection::replay_embedded(settings, progress).await?;
             report::write(&settings.out, results)?;
             results.replay.extend(projection::replay_dynamodb(settings, progress, &dynamodb).await?);
+        }
+        Section::AsOf => {
+            results.as_of = as_of::measure_embedded(settings, progress).await?;
+            report::write(&settings.out, results)?;
+            results.as_of.extend(as_of::measure_dynamodb(settings, progress, &dynamodb).await?);
+        }
+        Section::Verify => {
+            results.verify = integrity::verify_embedded(settings, progress).await?;
+            report::write(&settings.out, results)?;
+            results.verify.extend(integrity::verify_dynamodb(settings, progress, &dynamodb).await?);
         }
     }
     Ok(())

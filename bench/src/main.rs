@@ -1,5 +1,5 @@
-//! `todo-bench`: the benchmarks behind `make bench` (see the crate docs), and the replay process
-//! they start (`todo-bench replay-sqlite`).
+//! `todo-bench`: the benchmarks behind `make bench` (see the crate docs), and the replay and
+//! verify processes they start (`todo-bench replay-sqlite`, `todo-bench verify-sqlite`).
 
 use std::path::PathBuf;
 
@@ -33,6 +33,12 @@ enum Command {
         #[arg(long)]
         data_dir: PathBuf,
     },
+    /// Verifies every hash chain of a SQLite data dir's event log and prints one JSON line with
+    /// the throughput and this process's peak memory (started by the verify benchmark).
+    VerifySqlite {
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
     /// Runs a command (its output discarded) and prints one JSON line with its exit code, wall
     /// time and peak memory (`ru_maxrss`). A small parent of its own, because a child's
     /// `ru_maxrss` starts from its parent's resident memory when it was spawned.
@@ -48,6 +54,11 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(Command::ReplaySqlite { data_dir }) => {
             let report = todo_bench::projection::replay_sqlite(&data_dir).await?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(())
+        }
+        Some(Command::VerifySqlite { data_dir }) => {
+            let report = todo_bench::integrity::verify_sqlite(&data_dir).await?;
             println!("{}", serde_json::to_string(&report)?);
             Ok(())
         }

@@ -52,8 +52,9 @@ pub struct ReplayResult {
 }
 
 /// Generated histories: `count` events of todos of several users, every todo's events in
-/// version order, each todo's events contiguous (as a scan of the event table returns them).
-fn histories(count: usize) -> anyhow::Result<Vec<Vec<Event>>> {
+/// version order and sealed, each todo's events contiguous (as a scan of the event table returns
+/// them).
+pub(crate) fn histories(count: usize) -> anyhow::Result<Vec<Vec<Event>>> {
     let mut clock = EventClock::default();
     let mut todos = Vec::with_capacity(count / EVENTS_PER_TODO + 1);
     let mut left = count;
@@ -110,7 +111,7 @@ pub async fn projector_throughput(
                 let store = Arc::new(tables.store());
                 let batches = stream_batches(&todos, &tables.events)?;
                 let elapsed = project(&Projector::new(store.clone(), store), batches).await;
-                crate::fixtures::drop_tables(&tables.client, &[&tables.events, &tables.todos]).await;
+                crate::fixtures::drop_tables(&tables.client, &[&tables.events, &tables.todos, &tables.stats]).await;
                 elapsed?
             } else {
                 let dir = settings.scratch.join("projector-embedded");
@@ -221,11 +222,13 @@ async fn scan_floor(store: &SqliteStore, page_size: usize) -> anyhow::Result<f64
     Ok(started.elapsed().as_secs_f64())
 }
 
-const SEED_VERSION: &str = "todo-bench replay seed v1";
+/// v2: the events are sealed (hash-chained), so that the audit benchmark can verify them too.
+const SEED_VERSION: &str = "todo-bench replay seed v2";
 
 /// A SQLite data dir holding `count` generated events and no read model, kept between runs of
-/// the benchmark (the scratch folder is not committed).
-async fn seeded_sqlite(settings: &Settings, progress: &Progress, count: usize) -> anyhow::Result<PathBuf> {
+/// the benchmark (the scratch folder is not committed). Replay rebuilds its read model; verify
+/// checks its chains.
+pub(crate) async fn seeded_sqlite(settings: &Settings, progress: &Progress, count: usize) -> anyhow::Result<PathBuf> {
     let dir = settings.scratch.join(format!("replay-embedded-{count}"));
     let marker = dir.join("seeded");
     let expected = format!("{SEED_VERSION}: {count} events\n");
@@ -339,6 +342,7 @@ pub async fn replay_dynamodb(
                 .env("PATH", std::env::var_os("PATH").unwrap_or_default())
                 .env(todo_platform::manifest::EVENTS_TABLE_NAME, &tables.events)
                 .env(todo_platform::manifest::TODO_TABLE_NAME, &tables.todos)
+                .env(todo_platform::manifest::STATS_TABLE_NAME, &tables.stats)
                 .env("AWS_ENDPOINT_URL_DYNAMODB", &endpoint)
                 .env("AWS_REGION", "us-east-1")
                 .env("AWS_ACCESS_KEY_ID", "local")
@@ -347,7 +351,7 @@ pub async fn replay_dynamodb(
                 .stdin(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null());
             let output = tokio::task::spawn_blocking(move || command.output()).await?;
-            crate::fixtures::drop_tables(&tables.client, &[&tables.events, &tables.todos]).await;
+            crate::fixtures::drop_tables(&tables.client, &[&tables.events, &tables.todos, &tables.stats]).await;
             let output = output.context("running todo-bench measure")?;
             let stdout = String::from_utf8_lossy(&output.stdout);
             let finished = match serde_json::from_str::<Measured>(stdout.trim()) {

@@ -21,7 +21,9 @@ use todo_platform::store::dynamo::DynamoStore;
 use todo_platform::store::{ProjectionStore as _, WriteGuard};
 use todo_testkit::dynamodb::Tables;
 
-use crate::fixtures::{EventClock, ORIGIN, api, created, event, fresh_user, lifecycle, new_todo_id, put_events};
+use crate::fixtures::{
+    EventClock, ORIGIN, api, event, first_event, fresh_user, hash_of, lifecycle, new_todo_id, put_events,
+};
 use crate::stats::{Samples, Spread};
 use crate::{Emulator, Progress, Settings};
 
@@ -79,7 +81,7 @@ impl Route {
 
     fn floor_calls(self) -> &'static str {
         match self {
-            Self::Create => "Query (empty) + PutItem",
+            Self::Create => "PutItem (conditional)",
             Self::Update | Self::Complete | Self::Delete => "Query (1 event) + PutItem",
             Self::List => "Query TodoTable (20 rows)",
             Self::Get => "GetItem",
@@ -118,6 +120,10 @@ struct Step {
 }
 
 enum Floor {
+    /// Append version 1 (conditional PutItem): the create command's one round trip.
+    Create {
+        item: Item,
+    },
     /// Query one todo's events, then append one (conditional PutItem).
     Command {
         user: String,
@@ -178,19 +184,18 @@ async fn steps(route: Route, count: usize, tables: &Tables, reader: &Reader) -> 
             let user = fresh_user("warm-create")?;
             for i in 0..count {
                 let todo = new_todo_id();
-                let item = encode(&event(&user, todo, 1, created(&format!("Floor {i}")), clock.tick()))?;
-                let floor = Floor::Command { user: user.to_string(), todo, item };
+                let item = encode(&first_event(&user, todo, &format!("Floor {i}"), clock.tick()))?;
+                let floor = Floor::Create { item };
                 steps.push(Step { request: request(api::create(&user, &format!("Warm {i}")))?, floor });
             }
         }
         Route::Update | Route::Complete | Route::Delete => {
             let user = fresh_user("warm-command")?;
-            let todos: Vec<TodoId> = (0..count * 2).map(|_| new_todo_id()).collect();
             let seeded: Vec<Event> =
-                todos.iter().map(|todo| event(&user, *todo, 1, created("Seeded"), clock.tick())).collect();
+                (0..count * 2).map(|_| first_event(&user, new_todo_id(), "Seeded", clock.tick())).collect();
             put_events(&tables.client, &tables.events, &seeded).await?;
-            for pair in todos.chunks(2) {
-                let (handled, floored) = (pair[0], pair[1]);
+            for pair in seeded.chunks(2) {
+                let (handled, floored) = (pair[0].todo_id, &pair[1]);
                 let (api_event, payload) = match route {
                     Route::Update => (
                         api::update(&user, handled, "Renamed"),
@@ -201,8 +206,9 @@ async fn steps(route: Route, count: usize, tables: &Tables, reader: &Reader) -> 
                     }
                     _ => (api::delete(&user, handled), TodoEvent::Deleted(TodoDeleted { title: "Seeded".into() })),
                 };
-                let item = encode(&event(&user, floored, 2, payload, clock.tick()))?;
-                let floor = Floor::Command { user: user.to_string(), todo: floored, item };
+                // Sealed after the seeded event, so the floor writes the item a command writes.
+                let next = event(&user, floored.todo_id, 2, payload, clock.tick()).sealed(hash_of(floored));
+                let floor = Floor::Command { user: user.to_string(), todo: floored.todo_id, item: encode(&next)? };
                 steps.push(Step { request: request(api_event)?, floor });
             }
         }
@@ -252,22 +258,33 @@ fn one_todo_query(client: &Client, tables: &Tables, user: String, todo: &TodoId)
         .expression_attribute_values(":high", s(high))
 }
 
+/// Appends one event as the adapter does: a PutItem on the condition that its key is free.
+async fn append(client: &Client, tables: &Tables, item: Item) -> anyhow::Result<()> {
+    client
+        .put_item()
+        .table_name(&tables.events)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(eventKey)")
+        .send()
+        .await
+        .context("floor PutItem")?;
+    Ok(())
+}
+
 /// The floor's calls, as the adapter makes them; returns the time of the whole and of the
 /// PutItem alone (commands).
 async fn run_floor(client: &Client, tables: &Tables, floor: Floor) -> anyhow::Result<(Duration, Option<Duration>)> {
     let started = Instant::now();
     match floor {
+        Floor::Create { item } => {
+            append(client, tables, item).await?;
+            let took = started.elapsed();
+            return Ok((took, Some(took)));
+        }
         Floor::Command { user, todo, item } => {
             one_todo_query(client, tables, user, &todo).send().await.context("floor Query")?;
             let put = Instant::now();
-            client
-                .put_item()
-                .table_name(&tables.events)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(eventKey)")
-                .send()
-                .await
-                .context("floor PutItem")?;
+            append(client, tables, item).await?;
             return Ok((started.elapsed(), Some(put.elapsed())));
         }
         Floor::GetItem { key } => {
