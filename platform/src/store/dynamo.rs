@@ -628,24 +628,31 @@ impl StatsStore for DynamoStore {
 /// tests), and waits until it is active. An existing table is left as it is.
 pub async fn create_stats_table(client: &Client, stats_table: &str) -> anyhow::Result<()> {
     use anyhow::Context as _;
+    let existing = client.list_tables().send().await.context("ListTables")?.table_names.unwrap_or_default();
+    if !existing.iter().any(|t| t == stats_table) {
+        create_per_todo_table(client, stats_table).await?;
+    }
+    wait_until_active(client, stats_table).await
+}
+
+/// A table with one row per todo of a user (`userId`, `todoId`): the read model's and the stats'.
+async fn create_per_todo_table(client: &Client, table: &str) -> anyhow::Result<()> {
+    use anyhow::Context as _;
     let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
     let attribute =
         |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build();
-    let existing = client.list_tables().send().await.context("ListTables")?.table_names.unwrap_or_default();
-    if !existing.iter().any(|t| t == stats_table) {
-        client
-            .create_table()
-            .table_name(stats_table)
-            .billing_mode(BillingMode::PayPerRequest)
-            .key_schema(key(USER_ID_KEY, KeyType::Hash)?)
-            .key_schema(key(TODO_ID_KEY, KeyType::Range)?)
-            .attribute_definitions(attribute(USER_ID_KEY)?)
-            .attribute_definitions(attribute(TODO_ID_KEY)?)
-            .send()
-            .await
-            .with_context(|| format!("CreateTable {stats_table}"))?;
-    }
-    wait_until_active(client, stats_table).await
+    client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key(USER_ID_KEY, KeyType::Hash)?)
+        .key_schema(key(TODO_ID_KEY, KeyType::Range)?)
+        .attribute_definitions(attribute(USER_ID_KEY)?)
+        .attribute_definitions(attribute(TODO_ID_KEY)?)
+        .send()
+        .await
+        .with_context(|| format!("CreateTable {table}"))?;
+    Ok(())
 }
 
 /// Creates both tables as `template.yaml` declares them (for DynamoDB Local and the tests), and
@@ -687,17 +694,7 @@ pub async fn create_tables(client: &Client, events_table: &str, todo_table: &str
             .with_context(|| format!("CreateTable {events_table}"))?;
     }
     if !existing.iter().any(|t| t == todo_table) {
-        client
-            .create_table()
-            .table_name(todo_table)
-            .billing_mode(BillingMode::PayPerRequest)
-            .key_schema(key(USER_ID_KEY, KeyType::Hash)?)
-            .key_schema(key(TODO_ID_KEY, KeyType::Range)?)
-            .attribute_definitions(attribute(USER_ID_KEY)?)
-            .attribute_definitions(attribute(TODO_ID_KEY)?)
-            .send()
-            .await
-            .with_context(|| format!("CreateTable {todo_table}"))?;
+        create_per_todo_table(client, todo_table).await?;
         client
             .update_time_to_live()
             .table_name(todo_table)
