@@ -1,13 +1,18 @@
 //! The list as it stood at an instant (`GET /item?asOf=`): a fold of the user's events read
-//! through the user timeline, never the read model. One user with 1,000 todos and 10,000 events,
-//! asked about the middle of its history and about now, next to the floor: the same timeline
-//! reads (same pages, same decoding) without the fold.
+//! through the user timeline, never the read model, resumed from the latest list snapshot before
+//! the instant. One user with 1,000 todos and 10,000 events, a minute apart, asked about the middle
+//! of its history and about now, next to the floor: the same reads (the snapshot, and the timeline
+//! pages after it, decoded) without the fold.
 //!
-//! Embedded: the seeded history is made over HTTP by `todo-local`'s own commands (so every event
-//! is sealed as in use), then the list is asked for over HTTP and, on a connection of our own to
-//! the same SQLite file, through the handler in-process and through the timeline alone.
-//! DynamoDB Local: the same history as sealed events written straight into fresh tables, asked
-//! for through the `list-todos` handler with a `DynamoStore`, as the warm benchmarks call handlers.
+//! The history is written as sealed events straight into the store, in time order, and the list
+//! snapshots are taken as the projector takes them while such a history accrues: at each event
+//! that checks (`projector::snapshots::checks`, one in 128 by event id), with that event's time as
+//! the projector's clock.
+//!
+//! Embedded: into `todo-local`'s SQLite file before it starts (its projector then catches up from
+//! the change feed); the list is asked for over HTTP and, on a connection of our own to the same
+//! file, through the handler in-process. DynamoDB Local: into fresh tables, asked for through the
+//! `list-todos` handler with a `DynamoStore`, as the warm benchmarks call handlers.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,13 +20,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use base64::Engine as _;
 use events_schema::{Event, Timestamp, TodoCompleted, TodoDeleted, TodoEvent, TodoUpdated, UserId};
-use hyper::Method;
 use queries::QueryService;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use todo_local::sqlite::SqliteStore;
 use todo_platform::http::Edge;
-use todo_platform::store::EventTimeline;
+use todo_platform::store::{EventLog, EventTimeline, SnapshotStore};
 
 use crate::fixtures::{ORIGIN, api, created, event, fresh_user, new_todo_id, put_events, seal};
 use crate::loadgen::{Call, Connection};
@@ -116,8 +120,8 @@ fn edited_title(todo: usize, version: u64) -> String {
     format!("Todo {todo}, edit {version}")
 }
 
-/// The plan as sealed events of `user`, a minute apart and ending a minute ago; and the instant
-/// halfway through (after the first half of the events).
+/// The plan as sealed events of `user`, in time order, a minute apart and ending a minute ago; and
+/// the instant halfway through (after the first half of the events).
 fn planned_events(user: &UserId, plan: &[Planned]) -> (Vec<Event>, Timestamp) {
     let start = chrono::Utc::now() - chrono::Duration::minutes(plan.len() as i64 + 1);
     let at = |index: usize| Timestamp::from_datetime(start + chrono::Duration::minutes(index as i64));
@@ -137,49 +141,28 @@ fn planned_events(user: &UserId, plan: &[Planned]) -> (Vec<Event>, Timestamp) {
         };
         by_todo[step.todo].push(event(user, todo, step.version, payload, at(index)));
     }
-    let events = by_todo.into_iter().flat_map(seal).collect();
+    let mut events: Vec<Event> = by_todo.into_iter().flat_map(seal).collect();
+    events.sort_by_key(|e| e.occurred_at);
     let middle = Timestamp::from_datetime(start + chrono::Duration::seconds(60 * (plan.len() as i64 / 2 - 1) + 30));
     (events, middle)
 }
 
-/// The HTTP request that makes one planned event.
-fn planned_call(step: &Planned, id: &str, token: &str) -> Call {
-    let item = format!("/api/item/{id}");
-    match step.change {
-        Change::Create => Call::json(
-            Method::POST,
-            "/api/item",
-            token,
-            &json!({ "title": title(step.todo), "notes": "seeded by the benchmark" }),
-        ),
-        Change::Edit => {
-            Call::json(Method::PUT, item, token, &json!({ "title": edited_title(step.todo, step.version) }))
-        }
-        Change::Complete => Call { method: Method::POST, ..Call::get(format!("{item}/done"), token) },
-        Change::Reopen => Call::json(Method::PUT, item, token, &json!({ "completed": false })),
-        Change::Delete => Call { method: Method::DELETE, ..Call::get(item, token) },
+/// Takes the list snapshots the projector would have taken while the history accrued: at each
+/// event that checks, with the event's time as the projector's clock. Returns how many it took.
+async fn take_snapshots(
+    timeline: &dyn EventTimeline,
+    snapshots: &dyn SnapshotStore,
+    user: &UserId,
+    events: &[Event],
+) -> anyhow::Result<usize> {
+    let mut taken = 0;
+    for event in events.iter().filter(|e| projector::snapshots::checks(e)) {
+        let outcome = projector::snapshots::take_if_due(timeline, snapshots, user, event.occurred_at)
+            .await
+            .context("taking a list snapshot")?;
+        taken += usize::from(matches!(outcome, projector::snapshots::Outcome::Taken { .. }));
     }
-}
-
-/// Makes the planned history through `todo-local`'s commands, one request at a time; returns the
-/// instant halfway through (taken between the answer of the middle event and the next request).
-async fn seed_over_http(connection: &mut Connection, token: &str, plan: &[Planned]) -> anyhow::Result<Timestamp> {
-    let mut ids: Vec<String> = vec![String::new(); TODOS];
-    let mut middle = None;
-    for (index, step) in plan.iter().enumerate() {
-        let (status, answer) = connection.send(&planned_call(step, &ids[step.todo], token)).await?;
-        if !status.is_success() {
-            bail!("seeding event {index} ({:?}): {status} {}", step.change, String::from_utf8_lossy(&answer));
-        }
-        if step.change == Change::Create {
-            let created: Value = serde_json::from_slice(&answer).context("a created todo")?;
-            ids[step.todo] = created["id"].as_str().context("a created todo's id")?.to_owned();
-        }
-        if index + 1 == plan.len() / 2 {
-            middle = Some(Timestamp::from_datetime(chrono::Utc::now()));
-        }
-    }
-    middle.context("an empty plan")
+    Ok(taken)
 }
 
 /// The caller's user id: the `sub` of its ID token.
@@ -202,6 +185,8 @@ struct Moment {
     events: usize,
     /// Todos live at that instant.
     live: usize,
+    /// Events the last floor call read from the timeline (after the snapshot it started from).
+    read: usize,
 }
 
 impl Moment {
@@ -212,8 +197,9 @@ impl Moment {
                 at: Some(middle),
                 events: plan.len() / 2,
                 live: live_after(plan, plan.len() / 2),
+                read: 0,
             },
-            Moment { label: "now", at: None, events: plan.len(), live: live_after(plan, plan.len()) },
+            Moment { label: "now", at: None, events: plan.len(), live: live_after(plan, plan.len()), read: 0 },
         ]
     }
 
@@ -238,7 +224,7 @@ impl Via {
         match self {
             Self::Http => "todo-local over HTTP",
             Self::Handler => "list-todos handler in-process",
-            Self::Floor => "floor: the timeline reads alone",
+            Self::Floor => "floor: the snapshot and timeline reads alone",
         }
     }
 }
@@ -249,6 +235,7 @@ struct Subject {
     user: UserId,
     queries: QueryService,
     timeline: Arc<dyn EventTimeline>,
+    snapshots: Arc<dyn SnapshotStore>,
     /// Embedded: a kept-alive connection to `todo-local`, and the user's token.
     http: Option<(Connection, String)>,
 }
@@ -261,8 +248,8 @@ impl Subject {
         }
     }
 
-    /// One call, timed; checked for success (and, for the floor, for the number of events read).
-    async fn time(&mut self, via: Via, moment: &Moment) -> anyhow::Result<Duration> {
+    /// One call, timed; checked for success. The floor's calls also count the events they read.
+    async fn time(&mut self, via: Via, moment: &mut Moment) -> anyhow::Result<Duration> {
         let at = moment.instant();
         match via {
             Via::Http => {
@@ -288,20 +275,25 @@ impl Subject {
             }
             Via::Floor => {
                 let started = Instant::now();
-                let read = read_timeline(self.timeline.as_ref(), &self.user, at).await?;
+                let read = read_floor(self.timeline.as_ref(), self.snapshots.as_ref(), &self.user, at).await?;
                 let took = started.elapsed();
-                if read != moment.events {
-                    bail!("the timeline up to {at} holds {read} events, not {}", moment.events);
-                }
+                moment.read = read;
                 Ok(took)
             }
         }
     }
 }
 
-/// The floor: every page of the user's timeline up to `until`, as the fold reads them.
-async fn read_timeline(timeline: &dyn EventTimeline, user: &UserId, until: Timestamp) -> anyhow::Result<usize> {
-    let (mut cursor, mut events) = (None, 0);
+/// The floor: the latest snapshot up to `until` and every page of the user's timeline after it, as
+/// the fold reads them; returns the events read from the timeline.
+async fn read_floor(
+    timeline: &dyn EventTimeline,
+    snapshots: &dyn SnapshotStore,
+    user: &UserId,
+    until: Timestamp,
+) -> anyhow::Result<usize> {
+    let snapshot = snapshots.latest_snapshot(user, until).await.context("reading a snapshot")?;
+    let (mut cursor, mut events) = (snapshot.as_ref().map(|s| s.resume_from()), 0);
     loop {
         let page =
             timeline.user_history(user, Some(until), TIMELINE_PAGE, cursor).await.context("reading a timeline")?;
@@ -320,8 +312,10 @@ pub struct AsOfResult {
     pub store: String,
     pub via: String,
     pub instant: String,
-    /// Events up to the instant (all read and folded), and todos live then.
+    /// Events up to the instant, events read from the timeline after the snapshot (the last run's),
+    /// and todos live then.
     pub events: usize,
+    pub events_read: usize,
     pub live_todos: usize,
     pub p50_ms: Option<Spread>,
     pub p99_ms: Option<Spread>,
@@ -345,13 +339,13 @@ async fn measure_subject(
     settings: &Settings,
     progress: &Progress,
     subject: &mut Subject,
-    moments: &[Moment; 2],
+    moments: &mut [Moment; 2],
     iterations: usize,
 ) -> anyhow::Result<Vec<AsOfResult>> {
     let vias = subject.vias();
     let mut runs: Vec<Vec<Runs>> = moments.iter().map(|_| vias.iter().map(|_| Runs::default()).collect()).collect();
     for run in 0..settings.runs {
-        for (m, moment) in moments.iter().enumerate() {
+        for (m, moment) in moments.iter_mut().enumerate() {
             let mut samples: Vec<Samples> = vias.iter().map(|_| Samples::with_capacity(iterations)).collect();
             for i in 0..settings.as_of_warmup + iterations {
                 for k in 0..vias.len() {
@@ -386,6 +380,7 @@ async fn measure_subject(
                 via: via.label().to_owned(),
                 instant: moment.label.to_owned(),
                 events: moment.events,
+                events_read: moment.read,
                 live_todos: moment.live,
                 p50_ms: Spread::of(measured.p50.clone()),
                 p99_ms: Spread::of(measured.p99.clone()),
@@ -399,35 +394,65 @@ async fn measure_subject(
     Ok(results)
 }
 
-/// The embedded store: `todo-local` seeded over HTTP, asked over HTTP and in-process.
+/// The embedded store: the history written into `todo-local`'s SQLite file, asked over HTTP and
+/// in-process.
 pub async fn measure_embedded(settings: &Settings, progress: &Progress) -> anyhow::Result<Vec<AsOfResult>> {
     let scratch = settings.scratch.join("as-of-embedded");
     std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
     let data_dir = scratch.join("data");
+    // The user is the one the stack's dev sign-in makes for this address; the stack is started
+    // once to learn it, then again after the history is written.
+    let email = "historian@bench.example.com";
+    let user = {
+        let stack = LocalStack::start(
+            &settings.binary("todo-local"),
+            &data_dir,
+            &Store::Embedded,
+            &scratch.join("todo-local.log"),
+        )
+        .await?;
+        token_subject(&stack.token(email).await?)?
+    };
+    let plan = plan();
+    let (events, middle) = planned_events(&user, &plan);
+    let store = Arc::new(SqliteStore::open(&data_dir)?);
+    let started = Instant::now();
+    for event in &events {
+        store.append(std::slice::from_ref(event)).await.context("writing the history")?;
+    }
+    let taken = take_snapshots(store.as_ref(), store.as_ref(), &user, &events).await?;
+    progress.say(&format!(
+        "embedded: {} events of {TODOS} todos written, {taken} list snapshots taken, in {:.1} s",
+        events.len(),
+        started.elapsed().as_secs_f64()
+    ));
     let stack =
         LocalStack::start(&settings.binary("todo-local"), &data_dir, &Store::Embedded, &scratch.join("todo-local.log"))
             .await?;
-    let token = stack.token("historian@bench.example.com").await?;
-    let plan = plan();
-    let mut connection = Connection::open(stack.address).await?;
-    let started = Instant::now();
-    let middle = seed_over_http(&mut connection, &token, &plan).await?;
-    progress.say(&format!(
-        "embedded: {} events of {TODOS} todos made over HTTP in {:.1} s",
-        plan.len(),
-        started.elapsed().as_secs_f64()
-    ));
-    // Our own connection to the stack's SQLite file (WAL: readers do not block its writer).
-    let store = Arc::new(SqliteStore::open(&data_dir)?);
+    let token = stack.token(email).await?;
+    if token_subject(&token)? != user {
+        bail!("the dev sign-in gave {email} another user id after a restart");
+    }
+    // The projector catches up with the history before anything is timed.
+    let head = store.feed_head()?;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while store.feed_position("projector")? < head {
+        if Instant::now() > deadline {
+            bail!("todo-local's projector did not catch up with {head} events in 120 s");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let connection = Connection::open(stack.address).await?;
     let mut subject = Subject {
         store: Store::Embedded.label(),
-        user: token_subject(&token)?,
-        queries: QueryService::with_store(store.clone(), Edge::new(ORIGIN)?),
-        timeline: store,
+        user,
+        queries: QueryService::with_store(store.clone(), Edge::new(ORIGIN)?).with_snapshots(store.clone()),
+        timeline: store.clone(),
+        snapshots: store,
         http: Some((connection, token)),
     };
-    let moments = Moment::both(middle, &plan);
-    let results = measure_subject(settings, progress, &mut subject, &moments, settings.as_of_iterations).await;
+    let mut moments = Moment::both(middle, &plan);
+    let results = measure_subject(settings, progress, &mut subject, &mut moments, settings.as_of_iterations).await;
     drop(stack);
     results
 }
@@ -446,23 +471,25 @@ pub async fn measure_dynamodb(
         let (events, middle) = planned_events(&user, &plan);
         let started = Instant::now();
         put_events(&tables.client, &tables.events, &events).await?;
+        let taken = take_snapshots(store.as_ref(), store.as_ref(), &user, &events).await?;
         progress.say(&format!(
-            "DynamoDB Local: {} events of {TODOS} todos written in {:.1} s",
+            "DynamoDB Local: {} events of {TODOS} todos written, {taken} list snapshots taken, in {:.1} s",
             events.len(),
             started.elapsed().as_secs_f64()
         ));
         let mut subject = Subject {
             store: "DynamoDB Local",
             user,
-            queries: QueryService::with_store(store.clone(), Edge::new(ORIGIN)?),
-            timeline: store,
+            queries: QueryService::with_store(store.clone(), Edge::new(ORIGIN)?).with_snapshots(store.clone()),
+            timeline: store.clone(),
+            snapshots: store,
             http: None,
         };
-        let moments = Moment::both(middle, &plan);
-        measure_subject(settings, progress, &mut subject, &moments, settings.as_of_iterations_dynamodb).await
+        let mut moments = Moment::both(middle, &plan);
+        measure_subject(settings, progress, &mut subject, &mut moments, settings.as_of_iterations_dynamodb).await
     }
     .await;
-    crate::fixtures::drop_tables(&tables.client, &[&tables.events, &tables.todos, &tables.stats]).await;
+    crate::fixtures::drop_tables(&tables.client, &tables.names()).await;
     outcome
 }
 
@@ -492,8 +519,12 @@ mod tests {
         let plan = plan();
         let (events, middle) = planned_events(&user, &plan);
         assert_eq!(events.iter().filter(|e| e.occurred_at <= middle).count(), EVENTS / 2);
+        assert!(events.windows(2).all(|pair| pair[0].occurred_at <= pair[1].occurred_at), "in time order");
+        // The chain checker takes events as a scan gives them: by todo, in version order.
+        let mut scanned = events.clone();
+        scanned.sort_by_key(|e| (e.todo_id, e.version));
         let mut checker = events_schema::integrity::ChainChecker::new();
-        assert!(events.iter().all(|e| checker.check(&e.to_record()).is_empty()));
+        assert!(scanned.iter().all(|e| checker.check(&e.to_record()).is_empty()));
         let todo = events[0].todo_id;
         let state = events_schema::fold(&events.iter().filter(|e| e.todo_id == todo).cloned().collect::<Vec<_>>());
         assert!(state.live().is_some());

@@ -14,7 +14,9 @@ use anyhow::{Context as _, bail};
 use events_schema::{TodoId, UserId, fold};
 use serde::Serialize;
 use serde_json::json;
-use todo_platform::manifest::{CORS_ALLOWED_ORIGIN, EVENTS_TABLE_NAME, FUNCTIONS, STATS_TABLE_NAME, TODO_TABLE_NAME};
+use todo_platform::manifest::{
+    CORS_ALLOWED_ORIGIN, EVENTS_TABLE_NAME, FUNCTIONS, SNAPSHOTS_TABLE_NAME, STATS_TABLE_NAME, TODO_TABLE_NAME,
+};
 use todo_platform::store::{ProjectionStore as _, WriteGuard};
 use todo_testkit::dynamodb::Tables;
 
@@ -202,6 +204,7 @@ fn environment(
             EVENTS_TABLE_NAME => tables.events.clone(),
             TODO_TABLE_NAME => tables.todos.clone(),
             STATS_TABLE_NAME => tables.stats.clone(),
+            SNAPSHOTS_TABLE_NAME => tables.snapshots.clone(),
             CORS_ALLOWED_ORIGIN => ORIGIN.to_owned(),
             other => bail!("the benchmark does not know what to set {other} to for {binary}"),
         };
@@ -336,7 +339,7 @@ pub async fn measure(
     let first = |r: &Run| Some(r.first_response_ms);
     let rss_after = |r: &Run| r.rss_after_kb.map(kb_to_mb);
     let floor = 0;
-    crate::fixtures::drop_tables(&tables.client, &[&tables.events, &tables.todos]).await;
+    crate::fixtures::drop_tables(&tables.client, &tables.names()).await;
     Ok(binaries
         .iter()
         .enumerate()

@@ -153,7 +153,7 @@ pub async fn verify_dynamodb(
             put_events(&tables.client, &tables.events, &events).await?;
             drop(events);
             let finished = run_todo_audit(settings, dynamodb.endpoint(), &tables.events).await;
-            crate::fixtures::drop_tables(&tables.client, &[&tables.events, &tables.todos, &tables.stats]).await;
+            crate::fixtures::drop_tables(&tables.client, &tables.names()).await;
             let finished = match finished {
                 Ok(finished) => finished,
                 Err(error) => {

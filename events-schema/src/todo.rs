@@ -41,6 +41,14 @@ impl Todo {
         }
     }
 
+    /// The todo as it is or was when deleted; `None` before it exists.
+    pub fn item(&self) -> Option<&TodoItem> {
+        match self {
+            Self::NotCreated => None,
+            Self::Live(item) | Self::Deleted(item) => Some(item),
+        }
+    }
+
     pub fn live(&self) -> Option<&TodoItem> {
         match self {
             Self::Live(item) => Some(item),

@@ -3,9 +3,9 @@
 //!
 //! - Embedded (default): [`SqliteStore`] in the data dir, its change feed driving the projector.
 //! - DynamoDB (`--dynamodb-endpoint`): the real tables (created if missing, named by
-//!   `EVENTS_TABLE_NAME` / `TODO_TABLE_NAME` / `STATS_TABLE_NAME`, default `EventsTable` /
-//!   `TodoTable` / `StatsTable`) and their
-//!   stream, polled and handed to the projector in the batches Lambda would deliver.
+//!   `EVENTS_TABLE_NAME` / `TODO_TABLE_NAME` / `STATS_TABLE_NAME` / `SNAPSHOTS_TABLE_NAME`, default
+//!   `EventsTable` / `TodoTable` / `StatsTable` / `SnapshotsTable`) and their stream, polled and
+//!   handed to the projector in the batches Lambda would deliver.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,8 +18,8 @@ use projector::Projector;
 use projector::stream::StreamPoller;
 use queries::QueryService;
 use todo_platform::http::Edge;
-use todo_platform::manifest::{EVENTS_TABLE_NAME, STATS_TABLE_NAME, TODO_TABLE_NAME};
-use todo_platform::store::dynamo::{DynamoStore, create_stats_table, create_tables};
+use todo_platform::manifest::{EVENTS_TABLE_NAME, SNAPSHOTS_TABLE_NAME, STATS_TABLE_NAME, TODO_TABLE_NAME};
+use todo_platform::store::dynamo::{DynamoStore, create_snapshots_table, create_stats_table, create_tables};
 
 use crate::app::StackContext;
 use crate::gateway::functions::Functions;
@@ -53,10 +53,13 @@ fn embedded(stack: &StackContext, edge: Edge) -> anyhow::Result<Services> {
     let store = SqliteStore::open(&stack.data_dir)?;
     tracing::info!(path = %stack.data_dir.join("todo.sqlite3").display(), "embedded store");
     let shared = Arc::new(store.clone());
-    tokio::spawn(crate::feed::follow(store, Projector::new(shared.clone(), shared.clone()).with_stats(shared.clone())));
+    let projector = Projector::new(shared.clone(), shared.clone())
+        .with_stats(shared.clone())
+        .with_snapshots(shared.clone(), shared.clone());
+    tokio::spawn(crate::feed::follow(store, projector));
     Ok((
         Arc::new(CommandService::new(shared.clone(), edge.clone())),
-        Arc::new(QueryService::with_store(shared.clone(), edge.clone())),
+        Arc::new(QueryService::with_store(shared.clone(), edge.clone()).with_snapshots(shared.clone())),
         Arc::new(AuditService::new(shared, edge)),
     ))
 }
@@ -65,6 +68,7 @@ async fn dynamodb(endpoint: &str, edge: Edge) -> anyhow::Result<Services> {
     let table = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
     let (events, todos) = (table(EVENTS_TABLE_NAME, "EventsTable"), table(TODO_TABLE_NAME, "TodoTable"));
     let stats = table(STATS_TABLE_NAME, "StatsTable");
+    let snapshots = table(SNAPSHOTS_TABLE_NAME, "SnapshotsTable");
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).endpoint_url(endpoint);
     if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
         loader = loader.region(aws_config::Region::new("us-east-1"));
@@ -83,14 +87,22 @@ async fn dynamodb(endpoint: &str, edge: Edge) -> anyhow::Result<Services> {
     let client = aws_sdk_dynamodb::Client::new(&config);
     create_tables(&client, &events, &todos).await.with_context(|| format!("preparing the tables at {endpoint}"))?;
     create_stats_table(&client, &stats).await.with_context(|| format!("preparing the stats table at {endpoint}"))?;
-    tracing::info!(endpoint, events, todos, stats, "DynamoDB store");
+    create_snapshots_table(&client, &snapshots)
+        .await
+        .with_context(|| format!("preparing the snapshots table at {endpoint}"))?;
+    tracing::info!(endpoint, events, todos, stats, snapshots, "DynamoDB store");
 
-    let store = Arc::new(DynamoStore::new(client, events.clone(), todos).with_stats_table(stats));
+    let store = Arc::new(
+        DynamoStore::new(client, events.clone(), todos).with_stats_table(stats).with_snapshots_table(snapshots),
+    );
     let poller = StreamPoller::open(&config, &events).await?;
-    tokio::spawn(follow_stream(poller, Projector::new(store.clone(), store.clone()).with_stats(store.clone())));
+    let projector = Projector::new(store.clone(), store.clone())
+        .with_stats(store.clone())
+        .with_snapshots(store.clone(), store.clone());
+    tokio::spawn(follow_stream(poller, projector));
     Ok((
         Arc::new(CommandService::new(store.clone(), edge.clone())),
-        Arc::new(QueryService::with_store(store.clone(), edge.clone())),
+        Arc::new(QueryService::with_store(store.clone(), edge.clone()).with_snapshots(store.clone())),
         Arc::new(AuditService::new(store, edge)),
     ))
 }

@@ -19,9 +19,9 @@ use events_schema::{Event, EventRecord, Timestamp, Todo, TodoId, TodoItem, UserI
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OptionalExtension, params};
 use todo_platform::store::{
-    AppendError, EventLog, EventScan, EventTimeline, HistoryCursor, ListCursor, Page, ProjectionStore, ReadModel, Row,
-    ScanCursor, Scope, StatsStore, StatusFilter, StoreError, StoredRecord, TodoFacts, UnreadableItem, WriteGuard,
-    partition_hash,
+    AppendError, EventLog, EventScan, EventTimeline, HistoryCursor, ListCursor, ListSnapshot, Page, ProjectionStore,
+    ReadModel, Row, ScanCursor, Scope, SnapshotStore, StatsStore, StatusFilter, StoreError, StoredRecord, TodoFacts,
+    UnreadableItem, WriteGuard, partition_hash,
 };
 use tokio::sync::Notify;
 
@@ -51,6 +51,13 @@ CREATE TABLE IF NOT EXISTS stats (
     version INTEGER NOT NULL,
     facts   TEXT    NOT NULL,
     PRIMARY KEY (user_id, todo_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS snapshots (
+    user_id TEXT    NOT NULL,
+    at      TEXT    NOT NULL,
+    events  INTEGER NOT NULL,
+    todos   TEXT    NOT NULL,
+    PRIMARY KEY (user_id, at)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS feed_position (
     consumer TEXT PRIMARY KEY,
@@ -655,6 +662,43 @@ impl StatsStore for SqliteStore {
             .prepare_cached("DELETE FROM stats WHERE user_id = ?1 AND todo_id = ?2")
             .and_then(|mut s| s.execute(params![user.as_str(), todo.to_string()]))
             .map_err(backend("remove a stats row"))?;
+        Ok(())
+    }
+}
+
+/// One row per snapshot: SQLite has no item size limit to split it by.
+#[async_trait]
+impl SnapshotStore for SqliteStore {
+    async fn latest_snapshot(&self, user: &UserId, at: Timestamp) -> Result<Option<ListSnapshot>, StoreError> {
+        let row: Option<(String, i64, String)> = self
+            .lock()
+            .prepare_cached(
+                "SELECT at, events, todos FROM snapshots WHERE user_id = ?1 AND at <= ?2 ORDER BY at DESC LIMIT 1",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![user.as_str(), at.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .optional()
+            })
+            .map_err(backend("read a list snapshot"))?;
+        let Some((taken_at, events, todos)) = row else { return Ok(None) };
+        let key = format!("snapshot {user} {taken_at}");
+        let at = Timestamp::parse(&taken_at)
+            .map_err(|e| StoreError::CorruptRow { key: key.clone(), detail: e.to_string() })?;
+        let todos = ListSnapshot::decode_todos(&key, [todos.as_str()])?;
+        Ok(Some(ListSnapshot { user: user.clone(), at, events: events as u64, todos }))
+    }
+
+    async fn put_snapshot(&self, snapshot: &ListSnapshot) -> Result<(), StoreError> {
+        let todos = ListSnapshot::encode_todos(&snapshot.todos)?;
+        self.lock()
+            .prepare_cached(
+                "INSERT INTO snapshots (user_id, at, events, todos) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (user_id, at) DO UPDATE SET events = excluded.events, todos = excluded.todos",
+            )
+            .and_then(|mut s| {
+                s.execute(params![snapshot.user.as_str(), snapshot.at.to_string(), snapshot.events as i64, todos])
+            })
+            .map_err(backend("write a list snapshot"))?;
         Ok(())
     }
 }

@@ -35,6 +35,34 @@ contract_tests!(
     stats_facts_are_version_guarded_and_kept_per_user,
 );
 
+macro_rules! snapshot_contract_tests {
+    ($($check:ident),* $(,)?) => {
+        mod snapshots {
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    let dir = tempfile::tempdir().expect("temp dir");
+                    let store = SqliteStore::open(dir.path()).expect("open");
+                    contract::run_snapshot_check(stringify!($check), &store).await;
+                }
+            )*
+
+            #[test]
+            fn every_snapshot_contract_check_runs_here() {
+                assert_eq!([$(stringify!($check)),*].as_slice(), contract::SNAPSHOT_CHECKS);
+            }
+        }
+    };
+}
+
+snapshot_contract_tests!(
+    no_snapshot_before_the_first_or_of_another_user,
+    the_latest_snapshot_at_or_before_the_instant_is_found,
+    a_snapshot_of_the_same_instant_is_replaced,
+    a_large_snapshot_round_trips_exactly,
+);
+
 /// The write-ahead log is copied into the database file by the store's own checkpoint thread,
 /// not by whichever commit crosses SQLite's threshold: the file alone soon holds every event.
 #[tokio::test]

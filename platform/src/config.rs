@@ -67,6 +67,10 @@ impl Tables {
         required_env(crate::manifest::STATS_TABLE_NAME).context("the stats table's name is required")
     }
 
+    pub fn snapshots_from_env() -> anyhow::Result<String> {
+        required_env(crate::manifest::SNAPSHOTS_TABLE_NAME).context("the list snapshots table's name is required")
+    }
+
     pub fn from_env() -> anyhow::Result<Self> {
         Ok(Self { events: Self::events_from_env()?, todos: Self::todos_from_env()? })
     }

@@ -9,6 +9,8 @@ pub const EVENTS_TABLE_NAME: &str = "EVENTS_TABLE_NAME";
 pub const TODO_TABLE_NAME: &str = "TODO_TABLE_NAME";
 /// Environment variable naming the stats projection's table.
 pub const STATS_TABLE_NAME: &str = "STATS_TABLE_NAME";
+/// Environment variable naming the list snapshots' table.
+pub const SNAPSHOTS_TABLE_NAME: &str = "SNAPSHOTS_TABLE_NAME";
 /// Environment variable naming the single origin allowed by CORS (the SPA's).
 pub const CORS_ALLOWED_ORIGIN: &str = "CORS_ALLOWED_ORIGIN";
 
@@ -21,6 +23,8 @@ pub const EVENT_KEY: &str = "eventKey";
 pub const TODO_ID_KEY: &str = "todoId";
 /// The `UserTimeline` index's sort key.
 pub const OCCURRED_AT_KEY: &str = "occurredAt";
+/// The snapshots table's sort key: `<instant, RFC 3339 with microseconds>#<part, 4 digits>`.
+pub const SNAPSHOT_KEY: &str = "snapshotKey";
 
 /// The global secondary index of the event table that orders a user's events in time.
 pub const USER_TIMELINE_INDEX: &str = "UserTimeline";
@@ -36,6 +40,8 @@ pub enum Table {
     Todos,
     /// The stats projection's table (`StatsTable`).
     Stats,
+    /// The list snapshots' table (`SnapshotsTable`).
+    Snapshots,
 }
 
 /// An HTTP route served through API Gateway.
@@ -96,9 +102,14 @@ pub const FUNCTIONS: &[Function] = &[
         binary: "list-todos",
         logical_id: "ListTodosFunction",
         route: Some(Route { method: "GET", path: "/item" }),
-        // `?asOf=` folds the user's events from the timeline index, never the read model.
-        env: &[TODO_TABLE_NAME, EVENTS_TABLE_NAME, CORS_ALLOWED_ORIGIN],
-        dynamodb: &[(Table::Todos, &["dynamodb:Query"]), (Table::EventsTimeline, &["dynamodb:Query"])],
+        // `?asOf=` folds the user's events from the timeline index, never the read model, resumed
+        // from the latest list snapshot before the instant (read only: the projector writes them).
+        env: &[TODO_TABLE_NAME, EVENTS_TABLE_NAME, SNAPSHOTS_TABLE_NAME, CORS_ALLOWED_ORIGIN],
+        dynamodb: &[
+            (Table::Todos, &["dynamodb:Query"]),
+            (Table::EventsTimeline, &["dynamodb:Query"]),
+            (Table::Snapshots, &["dynamodb:Query"]),
+        ],
     },
     Function {
         binary: "get-todo",
@@ -147,11 +158,14 @@ pub const FUNCTIONS: &[Function] = &[
         binary: "projector",
         logical_id: "ProjectorFunction",
         route: None,
-        env: &[EVENTS_TABLE_NAME, TODO_TABLE_NAME, STATS_TABLE_NAME],
+        env: &[EVENTS_TABLE_NAME, TODO_TABLE_NAME, STATS_TABLE_NAME, SNAPSHOTS_TABLE_NAME],
+        // A list snapshot is the fold of the user's timeline resumed from the latest one.
         dynamodb: &[
             (Table::Events, &["dynamodb:Query"]),
+            (Table::EventsTimeline, &["dynamodb:Query"]),
             (Table::Todos, &["dynamodb:GetItem", "dynamodb:PutItem"]),
             (Table::Stats, &["dynamodb:PutItem"]),
+            (Table::Snapshots, &["dynamodb:Query", "dynamodb:PutItem"]),
         ],
     },
     // One segment of a replay (`replay --segments N --segment I`), invoked by the replay state

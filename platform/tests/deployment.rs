@@ -11,14 +11,15 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
 use todo_platform::manifest::{
-    EVENT_KEY, FUNCTIONS, Function, OCCURRED_AT_KEY as OCCURRED_AT, TODO_ID_KEY as TODO_ID, TODO_TABLE_TTL_ATTRIBUTE,
-    TOOLS, Table, USER_ID_KEY as USER_ID, USER_TIMELINE_INDEX,
+    EVENT_KEY, FUNCTIONS, Function, OCCURRED_AT_KEY as OCCURRED_AT, SNAPSHOT_KEY, TODO_ID_KEY as TODO_ID,
+    TODO_TABLE_TTL_ATTRIBUTE, TOOLS, Table, USER_ID_KEY as USER_ID, USER_TIMELINE_INDEX,
 };
 
 /// Logical ids of the template resources the manifest's `Table`s stand for.
 const EVENTS_TABLE: &str = "EventsTable";
 const TODO_TABLE: &str = "TodoTable";
 const STATS_TABLE: &str = "StatsTable";
+const SNAPSHOTS_TABLE: &str = "SnapshotsTable";
 
 /// What Lambda's event source mapping needs to read the event table's stream.
 const STREAM_READ_ACTIONS: &[&str] =
@@ -274,7 +275,29 @@ fn tables_have_the_designed_keys_index_stream_and_ttl() {
         assert!(props.get(property).is_none(), "StatsTable must have no {property}: {why}");
     }
 
-    for (id, table) in [(EVENTS_TABLE, events), (TODO_TABLE, todos), (STATS_TABLE, stats)] {
+    let snapshots = template.resource(SNAPSHOTS_TABLE, "AWS::DynamoDB::Table");
+    let props = snapshots.get("Properties").expect("SnapshotsTable has Properties");
+    assert_eq!(
+        key_schema(props.get("KeySchema")),
+        vec![(USER_ID.to_owned(), "HASH".to_owned()), (SNAPSHOT_KEY.to_owned(), "RANGE".to_owned())],
+        "SnapshotsTable's key schema must be {USER_ID} (HASH) + {SNAPSHOT_KEY} (RANGE): a user's snapshots in \
+         order of their instant, each in parts"
+    );
+    assert_eq!(
+        attribute_types(props),
+        BTreeMap::from([(USER_ID.to_owned(), "S".to_owned()), (SNAPSHOT_KEY.to_owned(), "S".to_owned())]),
+        "SnapshotsTable's AttributeDefinitions must be exactly its key attributes, all strings"
+    );
+    for (property, why) in [
+        ("StreamSpecification", "nothing reads a stream of the list snapshots"),
+        ("TimeToLiveSpecification", "a list as of an old instant resumes from an old snapshot"),
+        ("GlobalSecondaryIndexes", "GET /item?asOf= queries the user's partition by instant"),
+    ] {
+        assert!(props.get(property).is_none(), "SnapshotsTable must have no {property}: {why}");
+    }
+
+    for (id, table) in [(EVENTS_TABLE, events), (TODO_TABLE, todos), (STATS_TABLE, stats), (SNAPSHOTS_TABLE, snapshots)]
+    {
         let props = table.get("Properties").unwrap_or(&Value::Null);
         assert_eq!(
             props.get("BillingMode").and_then(Value::as_str),
@@ -647,6 +670,8 @@ const CUSTOM_METRICS: &[&str] = &[
     "ProjectorLag",
     "ProjectorBatchFailures",
     "ProjectorGapRepairs",
+    "SnapshotsTaken",
+    "SnapshotFailures",
     "ReplayEvents",
     "Unavailable",
 ];
@@ -829,7 +854,7 @@ fn the_dashboard_shows_this_stacks_resources_and_every_metric() {
     for stat in ["p50", "p99", "Maximum"] {
         assert!(lag.contains(stat), "{id} must show the projector's ProjectorLag {stat} (shows {lag:?})");
     }
-    for name in ["ProjectorBatchFailures", "ProjectorGapRepairs"] {
+    for name in ["ProjectorBatchFailures", "ProjectorGapRepairs", "SnapshotsTaken", "SnapshotFailures"] {
         assert!(
             shows(METRICS_NAMESPACE, name, &[("Function", &consumer_ref)]),
             "{id} must show {name} of the stream's consumer {stream_consumer}"
@@ -1297,6 +1322,7 @@ fn expected_grants(function: &Function) -> BTreeMap<String, BTreeSet<String>> {
             Table::EventsTimeline => format!("!Sub ${{{EVENTS_TABLE}.Arn}}/index/{USER_TIMELINE_INDEX}"),
             Table::Todos => format!("!GetAtt {TODO_TABLE}.Arn"),
             Table::Stats => format!("!GetAtt {STATS_TABLE}.Arn"),
+            Table::Snapshots => format!("!GetAtt {SNAPSHOTS_TABLE}.Arn"),
         };
         grants.entry(resource).or_default().extend(actions.iter().map(|a| (*a).to_owned()));
     }

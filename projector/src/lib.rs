@@ -15,10 +15,13 @@ use futures::StreamExt as _;
 use aws_lambda_events::event::dynamodb::{Event as StreamBatch, EventRecord as StreamRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use events_schema::{Event, EventRecord, TodoId, UserId, evolve, fold};
-use todo_platform::store::{EventLog, ProjectionStore, StatsStore, StoreError, TodoFacts, WriteGuard};
+use todo_platform::store::{
+    EventLog, EventTimeline, ProjectionStore, SnapshotStore, StatsStore, StoreError, TodoFacts, WriteGuard,
+};
 
 pub mod job;
 pub mod replay;
+pub mod snapshots;
 pub mod stats;
 #[cfg(feature = "stream-poller")]
 pub mod stream;
@@ -50,12 +53,14 @@ pub struct Projector {
     model: Arc<dyn ProjectionStore>,
     /// The stats projection, when it is switched on.
     stats: Option<Arc<dyn StatsStore>>,
+    /// The user timeline to fold and the store of list snapshots, when they are kept.
+    snapshots: Option<(Arc<dyn EventTimeline>, Arc<dyn SnapshotStore>)>,
 }
 
 impl Projector {
     /// The read model only.
     pub fn new(events: Arc<dyn EventLog>, model: Arc<dyn ProjectionStore>) -> Self {
-        Self { events, model, stats: None }
+        Self { events, model, stats: None, snapshots: None }
     }
 
     /// The same projector, also maintaining the stats projection.
@@ -64,16 +69,25 @@ impl Projector {
         self
     }
 
-    /// For the Lambda: `EVENTS_TABLE_NAME`, `TODO_TABLE_NAME`, `STATS_TABLE_NAME` and the SDK's own
-    /// configuration.
+    /// The same projector, also keeping list snapshots ([`snapshots`]) folded from `timeline`.
+    pub fn with_snapshots(mut self, timeline: Arc<dyn EventTimeline>, snapshots: Arc<dyn SnapshotStore>) -> Self {
+        self.snapshots = Some((timeline, snapshots));
+        self
+    }
+
+    /// For the Lambda: `EVENTS_TABLE_NAME`, `TODO_TABLE_NAME`, `STATS_TABLE_NAME`,
+    /// `SNAPSHOTS_TABLE_NAME` and the SDK's own configuration.
     pub async fn from_env() -> anyhow::Result<Self> {
-        let tables = todo_platform::config::Tables::from_env()?;
-        let stats = todo_platform::config::Tables::stats_from_env()?;
+        use todo_platform::config::Tables;
+        let tables = Tables::from_env()?;
+        let (stats, snapshots) = (Tables::stats_from_env()?, Tables::snapshots_from_env()?);
         let client = todo_platform::config::dynamodb_client().await;
         let store = Arc::new(
-            todo_platform::store::dynamo::DynamoStore::new(client, tables.events, tables.todos).with_stats_table(stats),
+            todo_platform::store::dynamo::DynamoStore::new(client, tables.events, tables.todos)
+                .with_stats_table(stats)
+                .with_snapshots_table(snapshots),
         );
-        Ok(Self::new(store.clone(), store.clone()).with_stats(store))
+        Ok(Self::new(store.clone(), store.clone()).with_stats(store.clone()).with_snapshots(store.clone(), store))
     }
 
     /// Applies one event to its item's row.
@@ -172,9 +186,36 @@ impl Projector {
         let applied = self.apply(event).instrument(span.clone()).await?;
         let lag = (chrono::Utc::now() - event.occurred_at.as_datetime()).num_microseconds().unwrap_or(0) as f64 / 1e3;
         todo_platform::observe::record_histogram("ProjectorLag", lag.max(0.0));
-        let _inside = span.entered();
-        tracing::info!(version = event.version, ?applied, lag_ms = lag, "projected");
+        {
+            let _inside = span.enter();
+            tracing::info!(version = event.version, ?applied, lag_ms = lag, "projected");
+        }
+        self.snapshot_if_due(event).instrument(span).await;
         Ok(applied)
+    }
+
+    /// Takes a list snapshot of the event's user if the event is one that checks and one is due.
+    /// A failure is logged and counted, never the record's: snapshots only make past lists faster.
+    async fn snapshot_if_due(&self, event: &Event) {
+        let Some((timeline, store)) = &self.snapshots else { return };
+        if !snapshots::checks(event) {
+            return;
+        }
+        let now = events_schema::Timestamp::from_datetime(chrono::Utc::now());
+        match snapshots::take_if_due(timeline.as_ref(), store.as_ref(), &event.user_id, now).await {
+            Ok(snapshots::Outcome::Taken { at, events }) => {
+                metrics::counter!("SnapshotsTaken").increment(1);
+                tracing::info!(%at, events, "list snapshot taken");
+            }
+            Ok(outcome) => tracing::debug!(?outcome, "no list snapshot"),
+            Err(error) => {
+                metrics::counter!("SnapshotFailures").increment(1);
+                tracing::warn!(
+                    error = format!("{:#}", anyhow::Error::from(error)),
+                    "list snapshot failed; past lists fold further until the next one"
+                );
+            }
+        }
     }
 }
 

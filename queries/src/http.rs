@@ -100,7 +100,10 @@ async fn list(service: &QueryService, request: &Request) -> Result<Reply, ApiErr
     let limit = page_limit(request)?;
     let after: Option<ListCursor> = cursor_param(request)?;
     let page = match as_of_param(request, now())? {
-        Some(as_of) => list_as_of(service.timeline.as_ref(), &caller.user, as_of, status, limit, after).await,
+        Some(as_of) => {
+            let snapshots = service.snapshots.as_deref();
+            list_as_of(service.timeline.as_ref(), snapshots, &caller.user, as_of, status, limit, after).await
+        }
         None => service.todos.list(&caller.user, status, limit, after).await,
     }?;
     let body = TodoPage { items: page.items, next_cursor: page.next.as_ref().map(encode_cursor) };

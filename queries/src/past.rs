@@ -1,40 +1,32 @@
 //! Past states: folds of the event table up to an instant or a version, never the read model.
 
-use std::collections::BTreeMap;
-
 use events_schema::{Event, Timestamp, Todo, TodoId, TodoItem, UserId, evolve};
-use todo_platform::store::{EventLog, EventTimeline, ListCursor, Page, StatusFilter, StoreError};
-
-/// Events read from the timeline per request while folding a past list.
-const TIMELINE_PAGE: usize = 1000;
+use todo_platform::store::{
+    EventLog, EventTimeline, ListCursor, ListFold, Page, SnapshotStore, StatusFilter, StoreError,
+};
 
 /// The user's list as it stood at `as_of`: the fold of every event up to that instant, read from
-/// the user-timeline index in time order. Memory holds one state per todo (and one page of events),
-/// never all the events; todos at or before the cursor are not even kept.
+/// the user-timeline index in time order, resumed from the latest list snapshot taken at or before
+/// the instant when there is one (the projector keeps them; see `todo_platform::store::snapshot`).
+/// Memory holds one state per todo (and one page of events), never all the events; todos at or
+/// before the cursor are not even kept.
 pub async fn list_as_of(
     timeline: &dyn EventTimeline,
+    snapshots: Option<&dyn SnapshotStore>,
     user: &UserId,
     as_of: Timestamp,
     status: StatusFilter,
     limit: usize,
     after: Option<ListCursor>,
 ) -> Result<Page<TodoItem, ListCursor>, StoreError> {
-    let mut states: BTreeMap<TodoId, Todo> = BTreeMap::new();
-    let mut cursor = None;
-    loop {
-        let page = timeline.user_history(user, Some(as_of), TIMELINE_PAGE, cursor).await?;
-        // Each todo's events come in version order: commands give a todo's events strictly
-        // increasing times.
-        for event in page.items.iter().filter(|e| after.as_ref().is_none_or(|a| e.todo_id > a.after)) {
-            let state = states.entry(event.todo_id).or_default();
-            *state = evolve(std::mem::take(state), event);
-        }
-        cursor = page.next;
-        if cursor.is_none() {
-            break;
-        }
-    }
-    let items: Vec<TodoItem> = states
+    let snapshot = match snapshots {
+        Some(snapshots) => snapshots.latest_snapshot(user, as_of).await?,
+        None => None,
+    };
+    let keep = |todo: &TodoId| after.as_ref().is_none_or(|a| *todo > a.after);
+    let fold = ListFold::read(timeline, user, snapshot, Some(as_of), &keep).await?;
+    let items: Vec<TodoItem> = fold
+        .states
         .into_values()
         .filter_map(|state| state.live().filter(|item| status.admits(item)).cloned())
         .take(limit + 1)

@@ -178,13 +178,14 @@ pub async fn client() -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(&sdk_config().await)
 }
 
-/// Fresh tables (events, read model, stats), named uniquely so tests can run in parallel against
-/// one emulator.
+/// Fresh tables (events, read model, stats, list snapshots), named uniquely so tests can run in
+/// parallel against one emulator.
 pub struct Tables {
     pub client: aws_sdk_dynamodb::Client,
     pub events: String,
     pub todos: String,
     pub stats: String,
+    pub snapshots: String,
 }
 
 impl Tables {
@@ -192,24 +193,34 @@ impl Tables {
         Self::fresh_in(client().await).await
     }
 
-    /// A fresh pair in the emulator `client` talks to.
+    /// Fresh tables in the emulator `client` talks to.
     pub async fn fresh_in(client: aws_sdk_dynamodb::Client) -> Self {
         let suffix = uuid::Uuid::new_v4().simple().to_string();
         let events = format!("Events-{suffix}");
         let todos = format!("Todos-{suffix}");
         let stats = format!("Stats-{suffix}");
+        let snapshots = format!("Snapshots-{suffix}");
         todo_platform::store::dynamo::create_tables(&client, &events, &todos)
             .await
             .expect("creating test tables in DynamoDB Local");
         todo_platform::store::dynamo::create_stats_table(&client, &stats)
             .await
             .expect("creating the stats table in DynamoDB Local");
-        Self { client, events, todos, stats }
+        todo_platform::store::dynamo::create_snapshots_table(&client, &snapshots)
+            .await
+            .expect("creating the snapshots table in DynamoDB Local");
+        Self { client, events, todos, stats, snapshots }
+    }
+
+    /// Every table's name, for dropping them all.
+    pub fn names(&self) -> [&str; 4] {
+        [&self.events, &self.todos, &self.stats, &self.snapshots]
     }
 
     pub fn store(&self) -> todo_platform::store::dynamo::DynamoStore {
         todo_platform::store::dynamo::DynamoStore::new(self.client.clone(), &self.events, &self.todos)
             .with_stats_table(&self.stats)
+            .with_snapshots_table(&self.snapshots)
     }
 
     /// Every item of the event table, for "nothing was written" assertions.
@@ -246,6 +257,7 @@ pub fn tool(binary: &str, tables: &Tables) -> Command {
         .env("EVENTS_TABLE_NAME", &tables.events)
         .env("TODO_TABLE_NAME", &tables.todos)
         .env("STATS_TABLE_NAME", &tables.stats)
+        .env("SNAPSHOTS_TABLE_NAME", &tables.snapshots)
         .env("AWS_ENDPOINT_URL_DYNAMODB", &shared().endpoint)
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", "local")

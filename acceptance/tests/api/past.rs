@@ -164,3 +164,87 @@ async fn bad_instants_and_versions_are_a_clear_400_and_write_nothing() {
     assert!(answer.body["error"]["message"].as_str().unwrap().contains("versions 1 to 2"), "{}", answer.body);
     assert_eq!(stack.tables.event_count().await, before, "nothing written");
 }
+
+/// A history a minute per event, ended hours ago: the projector's snapshots of it have settled.
+fn settled_history(user: &str, count: usize) -> Vec<Event> {
+    use events_schema::{EventMetadata, Timestamp, TodoCompleted, TodoCreated, TodoDeleted, TodoEvent, TodoUpdated};
+    let start = chrono::Utc::now() - chrono::Duration::minutes(count as i64 + 180);
+    let mut versions = [0u64; 25];
+    (0..count)
+        .map(|i| {
+            let todo = i % 25;
+            versions[todo] += 1;
+            let version = versions[todo];
+            let title = format!("todo {todo}");
+            let last = count - i <= 25;
+            let payload = match version {
+                1 => TodoEvent::Created(TodoCreated { title, notes: Some("from long ago".into()) }),
+                _ if last && todo % 5 == 4 => TodoEvent::Deleted(TodoDeleted { title }),
+                v if v % 4 == 0 => TodoEvent::Completed(TodoCompleted { title }),
+                v if v % 4 == 1 => TodoEvent::Updated(TodoUpdated { completed: Some(false), ..Default::default() }),
+                v => {
+                    TodoEvent::Updated(TodoUpdated { title: Some(format!("{title}, edit {v}")), ..Default::default() })
+                }
+            };
+            Event {
+                user_id: events_schema::UserId::parse(user).unwrap(),
+                todo_id: events_schema::TodoId::from_uuid(uuid::Uuid::from_u128(
+                    0x0193_0000_0000_7000_8000_0000_0000_0000 | todo as u128,
+                )),
+                version,
+                event_id: uuid::Uuid::now_v7(),
+                occurred_at: Timestamp::from_datetime(start + chrono::Duration::minutes(i as i64)),
+                payload,
+                metadata: EventMetadata::default(),
+                chain: None,
+            }
+        })
+        .collect()
+}
+
+/// On DynamoDB Local, lists as of instants before, at and after the projector's list snapshots
+/// (each read back from `SnapshotsTable` and resumed through the `UserTimeline` index) are the
+/// folds of the events, as the handler serves them.
+#[tokio::test]
+async fn a_list_resumed_from_the_projectors_snapshots_is_the_fold_of_the_events() {
+    use projector::snapshots::{Outcome, take_if_due};
+    use todo_platform::store::{EventLog as _, SnapshotStore as _};
+
+    let stack = Stack::new().await;
+    let store = stack.tables.store();
+    let events = settled_history(ANN.sub, 500);
+    for event in &events {
+        store.append(std::slice::from_ref(event)).await.unwrap();
+    }
+    // The projector's check as it would have run after every 50th event, with that event's time
+    // as its clock (it snapshots only what is a margin older).
+    let user = events_schema::UserId::parse(ANN.sub).unwrap();
+    let mut taken = Vec::new();
+    for event in events.iter().step_by(50) {
+        if let Outcome::Taken { at, events } = take_if_due(&store, &store, &user, event.occurred_at).await.unwrap() {
+            taken.push((at, events));
+        }
+    }
+    // At the checks of events 250 and 450: 249 settled events, then 200 more.
+    assert_eq!(taken.iter().map(|(_, events)| *events).collect::<Vec<_>>(), [249, 449]);
+    for (at, _) in &taken {
+        assert_eq!(store.latest_snapshot(&user, *at).await.unwrap().map(|s| s.at), Some(*at));
+    }
+    let mut instants: Vec<_> = events.iter().step_by(37).map(|e| e.occurred_at).collect();
+    for (at, _) in &taken {
+        instants
+            .extend([*at, events_schema::Timestamp::from_datetime(at.as_datetime() + chrono::Duration::seconds(30))]);
+    }
+    instants.push(events.last().unwrap().occurred_at);
+    for at in instants {
+        let expected = folded(&events, at);
+        assert!(!expected.is_empty());
+        for limit in ["7", "100"] {
+            assert_eq!(
+                whole_list_as_of(&stack, &at.to_string(), limit).await,
+                expected,
+                "as of {at}, pages of {limit}"
+            );
+        }
+    }
+}

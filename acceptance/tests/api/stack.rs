@@ -56,8 +56,10 @@ impl Stack {
         let stream = StreamPoller::open(&sdk_config().await, &tables.events).await.expect("open the stream");
         Self {
             commands: CommandService::new(store.clone(), edge.clone()),
-            queries: QueryService::with_store(store.clone(), edge),
-            projector: Projector::new(store.clone(), store.clone()).with_stats(store),
+            queries: QueryService::with_store(store.clone(), edge).with_snapshots(store.clone()),
+            projector: Projector::new(store.clone(), store.clone())
+                .with_stats(store.clone())
+                .with_snapshots(store.clone(), store),
             stream: Mutex::new(stream),
             tables,
         }

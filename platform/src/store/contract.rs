@@ -1,6 +1,9 @@
 //! The store contract: what every adapter must do, as one suite of checks. The in-memory and
 //! DynamoDB adapters run it in this crate's tests, the local stack's SQLite store in its own, so
 //! "works on SQLite" means "works on DynamoDB". Each check starts from an empty store.
+//!
+//! The list snapshot checks ([`SNAPSHOT_CHECKS`], [`run_snapshot_check`]) are a suite of their
+//! own, on any [`SnapshotStore`].
 
 use events_schema::{
     Event, EventMetadata, EventRecord, Timestamp, Todo, TodoCompleted, TodoCreated, TodoDeleted, TodoEvent, TodoId,
@@ -47,6 +50,30 @@ pub async fn run(check: &str, store: &dyn FullStore) {
             stats_facts_are_version_guarded_and_kept_per_user(store).await
         }
         other => panic!("no contract check named {other}"),
+    }
+}
+
+/// The list snapshot checks, by name: a suite of their own, for every adapter that implements
+/// [`SnapshotStore`] (`run_snapshot_check`).
+pub const SNAPSHOT_CHECKS: &[&str] = &[
+    "no_snapshot_before_the_first_or_of_another_user",
+    "the_latest_snapshot_at_or_before_the_instant_is_found",
+    "a_snapshot_of_the_same_instant_is_replaced",
+    "a_large_snapshot_round_trips_exactly",
+];
+
+/// Runs one list snapshot check by name against an empty store.
+pub async fn run_snapshot_check(check: &str, store: &dyn SnapshotStore) {
+    match check {
+        "no_snapshot_before_the_first_or_of_another_user" => {
+            no_snapshot_before_the_first_or_of_another_user(store).await
+        }
+        "the_latest_snapshot_at_or_before_the_instant_is_found" => {
+            the_latest_snapshot_at_or_before_the_instant_is_found(store).await
+        }
+        "a_snapshot_of_the_same_instant_is_replaced" => a_snapshot_of_the_same_instant_is_replaced(store).await,
+        "a_large_snapshot_round_trips_exactly" => a_large_snapshot_round_trips_exactly(store).await,
+        other => panic!("no snapshot contract check named {other}"),
     }
 }
 
@@ -482,4 +509,122 @@ async fn stats_facts_are_version_guarded_and_kept_per_user(store: &dyn FullStore
     assert_eq!(store.facts(&ann, &todo(1)).await.expect("facts"), None);
     let all = store.scan_facts(Scope::All, 10, None).await.expect("scan");
     assert_eq!(all.items.iter().map(|(u, _)| u.clone()).collect::<Vec<_>>(), vec![bob.clone()]);
+}
+
+// ------------------------------------------------------------------------------- list snapshots
+
+fn micros(at: Timestamp, micros: i64) -> Timestamp {
+    Timestamp::from_datetime(at.as_datetime() + chrono::Duration::microseconds(micros))
+}
+
+/// A snapshot of `todos` todos (ids 1..=todos, the fold of their events up to `second`), every
+/// third completed, every seventh deleted, with `notes` characters of notes (none when 0) that
+/// mix one- to four-byte characters.
+fn list_snapshot(owner: &UserId, second: u32, todos: u128, notes: usize) -> ListSnapshot {
+    let pattern: Vec<char> = "abc é ü — 日本 🦀 \"quoted\" \\ tab\t".chars().collect();
+    let states = (1..=todos)
+        .map(|n| {
+            let notes = (notes > 0).then(|| pattern.iter().cycle().skip(n as usize).take(notes).collect::<String>());
+            let mut history = vec![event(
+                owner,
+                todo(n),
+                1,
+                second,
+                TodoEvent::Created(TodoCreated { title: format!("todo {n} ✓"), notes }),
+            )];
+            if n % 3 == 0 {
+                history.push(event(owner, todo(n), 2, second, completed()));
+            }
+            if n % 7 == 0 {
+                history.push(event(owner, todo(n), history.len() as u64 + 1, second, deleted()));
+            }
+            fold(&history)
+        })
+        .collect();
+    ListSnapshot { user: owner.clone(), at: at(second), events: u64::from(second) * 10 + todos as u64, todos: states }
+}
+
+async fn put(store: &dyn SnapshotStore, snapshot: &ListSnapshot) {
+    store.put_snapshot(snapshot).await.expect("put a snapshot");
+}
+
+async fn latest(store: &dyn SnapshotStore, owner: &UserId, at: Timestamp) -> Option<ListSnapshot> {
+    store.latest_snapshot(owner, at).await.expect("latest snapshot")
+}
+
+async fn no_snapshot_before_the_first_or_of_another_user(store: &dyn SnapshotStore) {
+    let (ann, anna, bob) = (user("ann"), user("anna"), user("bob"));
+    assert_eq!(latest(store, &ann, at(100)).await, None, "no snapshot before any was taken");
+
+    let anns = list_snapshot(&ann, 20, 2, 10);
+    put(store, &anns).await;
+    put(store, &list_snapshot(&anna, 10, 3, 10)).await;
+    assert_eq!(latest(store, &bob, at(100)).await, None, "another user's snapshot is not theirs");
+    assert_eq!(latest(store, &ann, micros(at(20), -1)).await, None, "none before the user's first snapshot");
+    assert_eq!(
+        latest(store, &ann, at(15)).await,
+        None,
+        "a user whose id extends another's never gets the other's snapshot"
+    );
+    assert_eq!(latest(store, &ann, at(100)).await, Some(anns));
+}
+
+async fn the_latest_snapshot_at_or_before_the_instant_is_found(store: &dyn SnapshotStore) {
+    let (ann, bob) = (user("ann"), user("bob"));
+    let (first, second, third) =
+        (list_snapshot(&ann, 10, 1, 5), list_snapshot(&ann, 20, 2, 5), list_snapshot(&ann, 30, 3, 5));
+    let bobs = list_snapshot(&bob, 25, 4, 5);
+    // Stored out of order, another user's in between.
+    for snapshot in [&third, &first, &bobs, &second] {
+        put(store, snapshot).await;
+    }
+
+    assert_eq!(latest(store, &ann, micros(at(10), -1)).await, None, "none before the first");
+    assert_eq!(latest(store, &ann, at(10)).await.as_ref(), Some(&first), "the instant itself is included");
+    assert_eq!(latest(store, &ann, micros(at(20), -1)).await.as_ref(), Some(&first), "a microsecond before the next");
+    assert_eq!(latest(store, &ann, at(20)).await.as_ref(), Some(&second));
+    assert_eq!(latest(store, &ann, at(25)).await.as_ref(), Some(&second), "another user's snapshot is passed over");
+    assert_eq!(latest(store, &ann, micros(at(30), 1)).await.as_ref(), Some(&third));
+    assert_eq!(latest(store, &ann, at(3000)).await.as_ref(), Some(&third), "the latest of all, long after it");
+    assert_eq!(latest(store, &bob, at(20)).await, None);
+    assert_eq!(latest(store, &bob, at(30)).await, Some(bobs));
+}
+
+async fn a_snapshot_of_the_same_instant_is_replaced(store: &dyn SnapshotStore) {
+    let ann = user("ann");
+    let earlier = list_snapshot(&ann, 10, 2, 5);
+    put(store, &earlier).await;
+
+    let small = list_snapshot(&ann, 20, 3, 5);
+    put(store, &small).await;
+    let other = ListSnapshot { events: small.events + 4, ..list_snapshot(&ann, 20, 5, 20) };
+    put(store, &other).await;
+    assert_eq!(
+        latest(store, &ann, at(20)).await.as_ref(),
+        Some(&other),
+        "the second put of an instant replaces the first"
+    );
+
+    // A large one replaced by a small one: nothing of the large one is left in the answer.
+    let large = list_snapshot(&ann, 20, 3_000, 300);
+    put(store, &large).await;
+    assert_eq!(latest(store, &ann, at(20)).await.as_ref(), Some(&large));
+    put(store, &small).await;
+    assert_eq!(latest(store, &ann, at(20)).await.as_ref(), Some(&small), "a smaller snapshot replaces a larger one");
+    assert_eq!(latest(store, &ann, at(25)).await.as_ref(), Some(&small));
+    assert_eq!(latest(store, &ann, at(15)).await, Some(earlier), "another instant's snapshot is left as it was");
+}
+
+async fn a_large_snapshot_round_trips_exactly(store: &dyn SnapshotStore) {
+    let ann = user("ann");
+    let large = list_snapshot(&ann, 20, 3_000, 300);
+    let encoded = ListSnapshot::encode_todos(&large.todos).expect("encode").len();
+    assert!(encoded > 1_000_000, "the snapshot is over 1 MB encoded ({encoded} bytes)");
+    assert!(large.todos.iter().any(|t| matches!(t, Todo::Deleted(_))), "deleted todos are part of it");
+    assert!(large.todos.iter().any(|t| t.live().is_some_and(|item| item.completed_at.is_some())));
+
+    put(store, &large).await;
+    let read = latest(store, &ann, at(20)).await.expect("the snapshot");
+    assert_eq!(read.todos.len(), large.todos.len(), "every todo comes back");
+    assert_eq!(read, large, "every todo comes back as it was, deleted ones included, in order");
 }

@@ -1,5 +1,6 @@
-//! The DynamoDB adapter: the event table (`EventsTable`) and the read model (`TodoTable`), laid out
-//! as `DESIGN.md` fixes them.
+//! The DynamoDB adapter: the event table (`EventsTable`), the read model (`TodoTable`), the stats
+//! (`StatsTable`) and the list snapshots (`SnapshotsTable`), laid out as `DESIGN.md` and
+//! `template.yaml` fix them.
 
 use std::collections::HashMap;
 
@@ -18,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::*;
 use crate::manifest::{
-    EVENT_KEY, OCCURRED_AT_KEY, TODO_ID_KEY, TODO_TABLE_TTL_ATTRIBUTE, USER_ID_KEY, USER_TIMELINE_INDEX,
+    EVENT_KEY, OCCURRED_AT_KEY, SNAPSHOT_KEY, TODO_ID_KEY, TODO_TABLE_TTL_ATTRIBUTE, USER_ID_KEY, USER_TIMELINE_INDEX,
 };
 
 type Item = HashMap<String, AttributeValue>;
@@ -26,24 +27,37 @@ type Item = HashMap<String, AttributeValue>;
 /// How many rows [`ProjectionStore::put_many`] writes at once.
 pub const CONCURRENT_PUTS: usize = 16;
 
-/// Both tables of the stack, through one shared client.
+/// The stack's tables, through one shared client.
 #[derive(Clone)]
 pub struct DynamoStore {
     client: Client,
     events_table: String,
     todo_table: String,
     stats_table: String,
+    snapshots_table: String,
 }
 
 impl DynamoStore {
     /// `events_table` or `todo_table` may be empty for a function that does not use that table.
     pub fn new(client: Client, events_table: impl Into<String>, todo_table: impl Into<String>) -> Self {
-        Self { client, events_table: events_table.into(), todo_table: todo_table.into(), stats_table: String::new() }
+        Self {
+            client,
+            events_table: events_table.into(),
+            todo_table: todo_table.into(),
+            stats_table: String::new(),
+            snapshots_table: String::new(),
+        }
     }
 
     /// The same store, with the stats projection's table.
     pub fn with_stats_table(mut self, stats_table: impl Into<String>) -> Self {
         self.stats_table = stats_table.into();
+        self
+    }
+
+    /// The same store, with the list snapshots' table.
+    pub fn with_snapshots_table(mut self, snapshots_table: impl Into<String>) -> Self {
+        self.snapshots_table = snapshots_table.into();
         self
     }
 
@@ -624,19 +638,211 @@ impl StatsStore for DynamoStore {
     }
 }
 
+/// The most a snapshot item's `body` holds, in bytes: DynamoDB's items are at most 400 KB.
+const SNAPSHOT_PART_BYTES: usize = 300_000;
+/// Parts are numbered with 4 digits.
+const MAX_SNAPSHOT_PARTS: usize = 10_000;
+/// How many of a user's latest snapshots at or before an instant are looked at before a list as
+/// of it folds from the first event: one a writer left incomplete is skipped for the one before.
+const SNAPSHOT_TRIES: usize = 3;
+
+/// `<instant>#<part, 4 digits>`: the instant is fixed-width RFC 3339 (microseconds, UTC), so a
+/// user's items sort by instant, then by part.
+fn snapshot_key(at: &Timestamp, part: usize) -> String {
+    format!("{at}#{part:04}")
+}
+
+/// One part of a stored snapshot: the JSON of [`ListSnapshot::encode_todos`], cut into bodies of
+/// at most [`SNAPSHOT_PART_BYTES`] (at character boundaries), one item each.
+///
+/// Every part of one write carries that write's `writeId`: a replacement written over a
+/// snapshot of the same instant (or one that died halfway through it) leaves parts of two writes
+/// side by side, and only the parts of the write part 0 names make a snapshot.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SnapshotPart {
+    user_id: String,
+    snapshot_key: String,
+    at: Timestamp,
+    part: usize,
+    parts: usize,
+    events: u64,
+    write_id: String,
+    body: String,
+}
+
+fn decode_snapshot_part(item: Item) -> Result<SnapshotPart, StoreError> {
+    let key = format!("{:?}/{:?}", item.get(USER_ID_KEY), item.get(SNAPSHOT_KEY));
+    serde_dynamo::from_item(item).map_err(|e| StoreError::CorruptRow { key, detail: e.to_string() })
+}
+
+/// `body` in pieces of at most [`SNAPSHOT_PART_BYTES`], none splitting a character.
+fn split_body(body: &str) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut rest = body;
+    while rest.len() > SNAPSHOT_PART_BYTES {
+        let (piece, tail) = rest.split_at(rest.floor_char_boundary(SNAPSHOT_PART_BYTES));
+        pieces.push(piece);
+        rest = tail;
+    }
+    pieces.push(rest);
+    pieces
+}
+
+/// The snapshot the parts of one instant (in key order) make: those of the write part 0 names,
+/// all of them; `None` when one is missing (its writer died halfway, or is still writing).
+fn assemble(user: &UserId, parts: Vec<SnapshotPart>) -> Result<Option<ListSnapshot>, StoreError> {
+    let Some(head) = parts.first().filter(|head| head.part == 0) else {
+        return Ok(None);
+    };
+    let (count, write_id) = (head.parts, head.write_id.clone());
+    let ours: Vec<&SnapshotPart> = parts.iter().filter(|part| part.write_id == write_id).collect();
+    let complete = ours.len() >= count
+        && ours.iter().take(count).enumerate().all(|(index, part)| part.part == index && part.parts == count);
+    if !complete {
+        return Ok(None);
+    }
+    let body: String = ours.iter().take(count).map(|part| part.body.as_str()).collect();
+    let todos = ListSnapshot::decode_todos(&format!("{user}/{}", head.snapshot_key), [body.as_str()])?;
+    Ok(Some(ListSnapshot { user: user.clone(), at: head.at, events: head.events, todos }))
+}
+
+impl DynamoStore {
+    /// The user's highest-sorted snapshot item whose key satisfies `condition` against `:key`.
+    async fn last_snapshot_part(
+        &self,
+        user: &UserId,
+        condition: &str,
+        key: String,
+    ) -> Result<Option<SnapshotPart>, StoreError> {
+        let page = self
+            .client
+            .query()
+            .table_name(&self.snapshots_table)
+            .key_condition_expression(format!("userId = :user AND snapshotKey {condition} :key"))
+            .expression_attribute_values(":user", s(user.as_str()))
+            .expression_attribute_values(":key", s(key))
+            .scan_index_forward(false)
+            .limit(1)
+            .send()
+            .await
+            .map_err(sdk_error("Query SnapshotsTable (latest)"))?;
+        page.items.unwrap_or_default().into_iter().next().map(decode_snapshot_part).transpose()
+    }
+
+    /// Every part stored for the user's snapshot at `at`, in key order.
+    async fn snapshot_parts(&self, user: &UserId, at: &Timestamp) -> Result<Vec<SnapshotPart>, StoreError> {
+        let mut parts = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.snapshots_table)
+                .key_condition_expression("userId = :user AND snapshotKey BETWEEN :first AND :last")
+                .expression_attribute_values(":user", s(user.as_str()))
+                .expression_attribute_values(":first", s(snapshot_key(at, 0)))
+                .expression_attribute_values(":last", s(snapshot_key(at, MAX_SNAPSHOT_PARTS - 1)))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_error("Query SnapshotsTable (one snapshot)"))?;
+            for item in page.items.unwrap_or_default() {
+                parts.push(decode_snapshot_part(item)?);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(parts);
+            }
+        }
+    }
+}
+
+/// Reads are eventually consistent: a part not seen yet makes its snapshot incomplete, so it is
+/// skipped for the one before, never misread.
+#[async_trait]
+impl SnapshotStore for DynamoStore {
+    async fn latest_snapshot(&self, user: &UserId, at: Timestamp) -> Result<Option<ListSnapshot>, StoreError> {
+        let (mut condition, mut key) = ("<=", snapshot_key(&at, MAX_SNAPSHOT_PARTS - 1));
+        for _ in 0..SNAPSHOT_TRIES {
+            let Some(last) = self.last_snapshot_part(user, condition, key).await? else {
+                return Ok(None);
+            };
+            // The highest part of its instant: a lone part 0 is the whole snapshot.
+            if last.part == 0 && last.parts == 1 {
+                return assemble(user, vec![last]);
+            }
+            let parts = self.snapshot_parts(user, &last.at).await?;
+            if let Some(snapshot) = assemble(user, parts)? {
+                return Ok(Some(snapshot));
+            }
+            // Incomplete: the latest before this instant.
+            (condition, key) = ("<", format!("{}#", last.at));
+        }
+        Ok(None)
+    }
+
+    async fn put_snapshot(&self, snapshot: &ListSnapshot) -> Result<(), StoreError> {
+        const OPERATION: &str = "PutItem SnapshotsTable";
+        let body = ListSnapshot::encode_todos(&snapshot.todos)?;
+        let bodies = split_body(&body);
+        if bodies.len() > MAX_SNAPSHOT_PARTS {
+            return Err(StoreError::backend(
+                OPERATION,
+                format!("a list snapshot of {} bytes needs more than {MAX_SNAPSHOT_PARTS} parts", body.len()),
+            ));
+        }
+        let write_id = uuid::Uuid::new_v4().to_string();
+        // In order: a reader that finds part 0 of this write and not the rest skips the snapshot.
+        for (index, piece) in bodies.iter().enumerate() {
+            let part = SnapshotPart {
+                user_id: snapshot.user.to_string(),
+                snapshot_key: snapshot_key(&snapshot.at, index),
+                at: snapshot.at,
+                part: index,
+                parts: bodies.len(),
+                events: snapshot.events,
+                write_id: write_id.clone(),
+                body: (*piece).to_owned(),
+            };
+            let item: Item =
+                serde_dynamo::to_item(part).map_err(|e| StoreError::backend("encode a list snapshot", e))?;
+            self.client
+                .put_item()
+                .table_name(&self.snapshots_table)
+                .set_item(Some(item))
+                .send()
+                .await
+                .map_err(sdk_error(OPERATION))?;
+        }
+        Ok(())
+    }
+}
+
 /// Creates the stats projection's table as `template.yaml` declares it (for DynamoDB Local and the
 /// tests), and waits until it is active. An existing table is left as it is.
 pub async fn create_stats_table(client: &Client, stats_table: &str) -> anyhow::Result<()> {
-    use anyhow::Context as _;
-    let existing = client.list_tables().send().await.context("ListTables")?.table_names.unwrap_or_default();
-    if !existing.iter().any(|t| t == stats_table) {
-        create_per_todo_table(client, stats_table).await?;
-    }
-    wait_until_active(client, stats_table).await
+    create_user_table_if_missing(client, stats_table, TODO_ID_KEY).await
 }
 
-/// A table with one row per todo of a user (`userId`, `todoId`): the read model's and the stats'.
-async fn create_per_todo_table(client: &Client, table: &str) -> anyhow::Result<()> {
+/// Creates the list snapshots' table as `template.yaml` declares it (for DynamoDB Local and the
+/// tests), and waits until it is active. An existing table is left as it is.
+pub async fn create_snapshots_table(client: &Client, snapshots_table: &str) -> anyhow::Result<()> {
+    create_user_table_if_missing(client, snapshots_table, SNAPSHOT_KEY).await
+}
+
+async fn create_user_table_if_missing(client: &Client, table: &str, sort_key: &str) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let existing = client.list_tables().send().await.context("ListTables")?.table_names.unwrap_or_default();
+    if !existing.iter().any(|t| t == table) {
+        create_user_table(client, table, sort_key).await?;
+    }
+    wait_until_active(client, table).await
+}
+
+/// A table of a user's items (`userId`, then the string `sort_key`): the read model's and the
+/// stats' (one row per todo, `todoId`), the snapshots' (`snapshotKey`).
+async fn create_user_table(client: &Client, table: &str, sort_key: &str) -> anyhow::Result<()> {
     use anyhow::Context as _;
     let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
     let attribute =
@@ -646,9 +852,9 @@ async fn create_per_todo_table(client: &Client, table: &str) -> anyhow::Result<(
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
         .key_schema(key(USER_ID_KEY, KeyType::Hash)?)
-        .key_schema(key(TODO_ID_KEY, KeyType::Range)?)
+        .key_schema(key(sort_key, KeyType::Range)?)
         .attribute_definitions(attribute(USER_ID_KEY)?)
-        .attribute_definitions(attribute(TODO_ID_KEY)?)
+        .attribute_definitions(attribute(sort_key)?)
         .send()
         .await
         .with_context(|| format!("CreateTable {table}"))?;
@@ -694,7 +900,7 @@ pub async fn create_tables(client: &Client, events_table: &str, todo_table: &str
             .with_context(|| format!("CreateTable {events_table}"))?;
     }
     if !existing.iter().any(|t| t == todo_table) {
-        create_per_todo_table(client, todo_table).await?;
+        create_user_table(client, todo_table, TODO_ID_KEY).await?;
         client
             .update_time_to_live()
             .table_name(todo_table)

@@ -16,6 +16,7 @@ pub struct MemoryStore {
     events: Mutex<BTreeMap<EventKey, Event>>,
     rows: Mutex<BTreeMap<(UserId, TodoId), Todo>>,
     facts: Mutex<BTreeMap<(UserId, TodoId), TodoFacts>>,
+    snapshots: Mutex<BTreeMap<(UserId, Timestamp), ListSnapshot>>,
 }
 
 /// Whether a user's items are in a scan's scope.
@@ -38,6 +39,10 @@ impl MemoryStore {
 
     fn rows(&self) -> std::sync::MutexGuard<'_, BTreeMap<(UserId, TodoId), Todo>> {
         self.rows.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn snapshots(&self) -> std::sync::MutexGuard<'_, BTreeMap<(UserId, Timestamp), ListSnapshot>> {
+        self.snapshots.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn fact_rows(&self) -> std::sync::MutexGuard<'_, BTreeMap<(UserId, TodoId), TodoFacts>> {
@@ -233,6 +238,19 @@ impl StatsStore for MemoryStore {
 
     async fn remove_facts(&self, user: &UserId, todo: &TodoId) -> Result<(), StoreError> {
         self.fact_rows().remove(&(user.clone(), *todo));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SnapshotStore for MemoryStore {
+    async fn latest_snapshot(&self, user: &UserId, at: Timestamp) -> Result<Option<ListSnapshot>, StoreError> {
+        let snapshots = self.snapshots();
+        Ok(snapshots.range(..=(user.clone(), at)).next_back().filter(|(key, _)| &key.0 == user).map(|(_, s)| s.clone()))
+    }
+
+    async fn put_snapshot(&self, snapshot: &ListSnapshot) -> Result<(), StoreError> {
+        self.snapshots().insert((snapshot.user.clone(), snapshot.at), snapshot.clone());
         Ok(())
     }
 }

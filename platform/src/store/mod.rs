@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 
 pub mod dynamo;
 pub mod memory;
+mod snapshot;
+
+pub use snapshot::{ListFold, ListSnapshot, SNAPSHOT_MARGIN, SnapshotStore};
 
 pub mod contract;
 

@@ -3,7 +3,7 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     todo_platform::config::init_tracing();
-    let service = queries::QueryService::read_model_from_env().await?;
+    let service = queries::QueryService::list_from_env().await?;
     let service = &service;
     todo_platform::observe::run_http("list-todos", move |request| queries::http::list_todos(service, request)).await
 }
