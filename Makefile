@@ -116,7 +116,9 @@ replay-aws:
 # --- benchmarks (not part of make test) ---
 
 # Release builds of every binary, then cold starts, warm latency, the local stack under load,
-# staleness, projector and replay; writes bench/results/{results.md,results.json,chart.svg}.
+# staleness, projector and replay, replay in parallel segments and the stats projection's cost,
+# past lists, verify, and commands under injected faults; writes
+# bench/results/{results.md,results.json,chart.svg}.
 .PHONY: bench
 bench: dynamodb-local
 	cargo build --release --bins

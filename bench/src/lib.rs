@@ -7,13 +7,18 @@
 //!    time from a command's answer to the list showing it, on both stores;
 //! 5. [`projection`]: the projector on stream batches, and replay at growing event counts;
 //! 6. [`as_of`]: the list as it stood at an instant (a fold of 10,000 events), on both stores;
-//! 7. [`integrity`]: `verify` checking every hash chain, at growing event counts.
+//! 7. [`integrity`]: `verify` checking every hash chain, at growing event counts;
+//! 8. [`segments`]: replay split into 1, 2 and 4 parallel processes, on both stores; and the stats
+//!    projection's cost in the projector ([`projection::stats_cost`]);
+//! 9. [`faults`]: commands through a fault-injecting proxy in front of DynamoDB Local: 500s,
+//!    acknowledged commands lost or duplicated, the read model converging.
 //!
 //! [`report`] writes `results.md`, `results.json` and `chart.svg` ([`chart`]).
 
 pub mod as_of;
 pub mod chart;
 pub mod cold_start;
+pub mod faults;
 pub mod fixtures;
 pub mod integrity;
 pub mod loadgen;
@@ -22,6 +27,7 @@ pub mod process;
 pub mod projection;
 pub mod report;
 pub mod runtime_api;
+pub mod segments;
 pub mod stack;
 pub mod stats;
 pub mod warm;
@@ -69,6 +75,15 @@ pub struct Settings {
     /// Verify reuses replay's embedded seeds: the same sizes cost no seeding.
     pub verify_sizes_embedded: Vec<usize>,
     pub verify_sizes_dynamodb: Vec<usize>,
+    /// Replay in parallel processes: how many, and the events on each store (the embedded size
+    /// reuses replay's seed).
+    pub segment_counts: Vec<usize>,
+    pub segments_events_embedded: usize,
+    pub segments_events_dynamodb: usize,
+    /// Commands under injected faults: users, each with this many todos (created, renamed,
+    /// completed, every other one deleted), all at once.
+    pub fault_users: usize,
+    pub fault_todos_per_user: usize,
 }
 
 impl Settings {
@@ -108,6 +123,11 @@ impl Settings {
             as_of_warmup: 3,
             verify_sizes_embedded: vec![100_000, 1_000_000],
             verify_sizes_dynamodb: vec![5_000],
+            segment_counts: vec![1, 2, 4],
+            segments_events_embedded: 100_000,
+            segments_events_dynamodb: 5_000,
+            fault_users: 4,
+            fault_todos_per_user: 25,
         }
     }
 
@@ -143,6 +163,10 @@ impl Settings {
             as_of_warmup: 1,
             verify_sizes_embedded: vec![10_000, 100_000],
             verify_sizes_dynamodb: vec![2_000],
+            segments_events_embedded: 10_000,
+            segments_events_dynamodb: 2_000,
+            fault_users: 3,
+            fault_todos_per_user: 8,
             ..Self::full(binaries, out)
         }
     }
@@ -197,12 +221,25 @@ pub enum Section {
     AsOf,
     /// 7. `verify` throughput and peak memory.
     Verify,
+    /// 8. Replay in 1, 2 and 4 parallel segments; the projector with and without the stats.
+    Segments,
+    /// 9. Commands under injected faults.
+    Faults,
 }
 
 impl Section {
     /// The order they run in. Each section has a DynamoDB Local of its own ([`Emulator`]).
-    pub const ALL: [Section; 7] =
-        [Self::Warm, Self::Cold, Self::Projector, Self::Replay, Self::Verify, Self::AsOf, Self::Stack];
+    pub const ALL: [Section; 9] = [
+        Self::Warm,
+        Self::Cold,
+        Self::Projector,
+        Self::Replay,
+        Self::Segments,
+        Self::Verify,
+        Self::AsOf,
+        Self::Faults,
+        Self::Stack,
+    ];
 
     fn label(self) -> &'static str {
         match self {
@@ -213,6 +250,8 @@ impl Section {
             Self::Replay => "replay",
             Self::AsOf => "as-of list",
             Self::Verify => "verify",
+            Self::Segments => "replay segments, stats cost",
+            Self::Faults => "faults",
         }
     }
 }
@@ -337,6 +376,14 @@ async fn run_section(
             report::write(&settings.out, results)?;
             results.verify.extend(integrity::verify_dynamodb(settings, progress, &dynamodb).await?);
         }
+        Section::Segments => {
+            results.segments = segments::segments_embedded(settings, progress).await?;
+            report::write(&settings.out, results)?;
+            results.segments.extend(segments::segments_dynamodb(settings, progress, &dynamodb).await?);
+            report::write(&settings.out, results)?;
+            results.stats_cost = projection::stats_cost(settings, progress, &dynamodb).await?;
+        }
+        Section::Faults => results.faults = Some(faults::measure(settings, progress, &dynamodb).await?),
     }
     Ok(())
 }

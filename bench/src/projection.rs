@@ -134,6 +134,79 @@ pub async fn projector_throughput(
     Ok(results)
 }
 
+/// The projector as deployed (the read model and the stats projection) next to the read model
+/// alone, on the same batches.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatsCostResult {
+    pub store: String,
+    pub events_per_run: usize,
+    pub batch_size: usize,
+    /// `Projector::new(..).with_stats(..)`: both projections.
+    pub both_events_per_second: Option<Spread>,
+    /// `Projector::new(..)`: the read model only.
+    pub todos_only_events_per_second: Option<Spread>,
+    /// Each run's both / todos only.
+    pub ratio: Option<Spread>,
+}
+
+/// The projector's handler with both projections and with the read model alone, each run on the
+/// same generated histories (fresh tables or file for each), which goes first alternating from run
+/// to run.
+pub async fn stats_cost(
+    settings: &Settings,
+    progress: &Progress,
+    emulator: &Emulator,
+) -> anyhow::Result<Vec<StatsCostResult>> {
+    let mut results = Vec::new();
+    for dynamodb in [true, false] {
+        let count = if dynamodb { settings.projector_events_dynamodb } else { settings.projector_events_embedded };
+        let label = if dynamodb { "DynamoDB Local" } else { "embedded (SQLite)" };
+        let (mut both, mut alone) = (Vec::new(), Vec::new());
+        for run in 0..settings.runs {
+            let todos = histories(count)?;
+            let mut rates = [0.0; 2];
+            for with_stats in if run % 2 == 0 { [true, false] } else { [false, true] } {
+                let elapsed = if dynamodb {
+                    let tables = todo_testkit::dynamodb::Tables::fresh_in(emulator.client.clone()).await;
+                    let store = Arc::new(tables.store());
+                    let projector = Projector::new(store.clone(), store.clone());
+                    let projector = if with_stats { projector.with_stats(store) } else { projector };
+                    let elapsed = project(&projector, stream_batches(&todos, &tables.events)?).await;
+                    crate::fixtures::drop_tables(&tables.client, &[&tables.events, &tables.todos, &tables.stats]).await;
+                    elapsed?
+                } else {
+                    let dir = settings.scratch.join("projector-stats-embedded");
+                    remove_dir(&dir)?;
+                    let store = Arc::new(SqliteStore::open(&dir)?);
+                    let projector = Projector::new(store.clone(), store.clone());
+                    let projector = if with_stats { projector.with_stats(store) } else { projector };
+                    project(&projector, stream_batches(&todos, "EventsTable")?).await?
+                };
+                rates[usize::from(with_stats)] = count as f64 / elapsed.as_secs_f64();
+            }
+            let [todos_only, with_stats] = rates;
+            progress.say(&format!(
+                "projector on {label}, run {}/{}: {with_stats:.0} events/s with the stats, {todos_only:.0} without \
+                 ({:.2}x)",
+                run + 1,
+                settings.runs,
+                with_stats / todos_only
+            ));
+            both.push(with_stats);
+            alone.push(todos_only);
+        }
+        results.push(StatsCostResult {
+            store: label.to_owned(),
+            events_per_run: count,
+            batch_size: BATCH_SIZE,
+            ratio: Spread::ratio(&both, &alone),
+            both_events_per_second: Spread::of(both),
+            todos_only_events_per_second: Spread::of(alone),
+        });
+    }
+    Ok(results)
+}
+
 fn remove_dir(dir: &Path) -> anyhow::Result<()> {
     match std::fs::remove_dir_all(dir) {
         Ok(()) => Ok(()),
@@ -156,15 +229,20 @@ pub struct ReplayReport {
     pub orphan_check_seconds: f64,
     pub peak_rss_kb: u64,
     /// The floor, after the replay: the same scan of the event log, each todo folded, nothing
-    /// written or checked.
-    pub scan_floor_seconds: f64,
+    /// written or checked (`None` when skipped).
+    pub scan_floor_seconds: Option<f64>,
 }
 
-/// The replay process: `projector::replay::replay` over the SQLite file in `data_dir`, reporting
-/// its own peak memory.
-pub async fn replay_sqlite(data_dir: &Path) -> anyhow::Result<ReplayReport> {
+/// The replay process: `projector::replay::replay` over the SQLite file in `data_dir` (one
+/// segment of it, as `replay --segments N --segment I` reads one), reporting its own peak memory;
+/// then, with `floor`, the floor.
+pub async fn replay_sqlite(
+    data_dir: &Path,
+    segment: Option<todo_platform::store::Segment>,
+    floor: bool,
+) -> anyhow::Result<ReplayReport> {
     let store = SqliteStore::open(data_dir)?;
-    let options = projector::replay::ReplayOptions::default();
+    let options = projector::replay::ReplayOptions { segment, ..Default::default() };
     let started = Instant::now();
     // Progress comes after every page of events (no rows checked yet), then after every page of
     // the orphan check: the last of the former ends the rebuild pass (to within one todo).
@@ -179,7 +257,10 @@ pub async fn replay_sqlite(data_dir: &Path) -> anyhow::Result<ReplayReport> {
     let seconds = started.elapsed().as_secs_f64();
     let rebuild_seconds = rebuilt.duration_since(started).as_secs_f64();
     let peak_rss_kb = crate::process::own_peak_rss_kb()?;
-    let scan_floor_seconds = scan_floor(&store, options.page_size).await?;
+    let scan_floor_seconds = match floor {
+        true => Some(scan_floor(&store, options.page_size).await?),
+        false => None,
+    };
     Ok(ReplayReport {
         events: report.events,
         todos: report.todos,
@@ -251,7 +332,7 @@ pub(crate) async fn seeded_sqlite(settings: &Settings, progress: &Progress, coun
 
 /// Empties the embedded read model so that each replay rebuilds it from nothing. (The bench
 /// reaches into the store's schema here: `todo_local::sqlite` keeps the read model in `todos`.)
-fn clear_read_model(dir: &Path) -> anyhow::Result<()> {
+pub(crate) fn clear_read_model(dir: &Path) -> anyhow::Result<()> {
     let connection = rusqlite::Connection::open(dir.join("todo.sqlite3")).context("opening the replay store")?;
     connection
         .execute_batch("DELETE FROM todos; PRAGMA wal_checkpoint(TRUNCATE);")
@@ -288,7 +369,7 @@ pub async fn replay_embedded(settings: &Settings, progress: &Progress) -> anyhow
                     seconds.push(report.seconds);
                     rebuild.push(report.rebuild_seconds);
                     orphans.push(report.orphan_check_seconds);
-                    floors.push(report.scan_floor_seconds);
+                    floors.push(report.scan_floor_seconds.unwrap_or(f64::NAN));
                     peaks.push(report.peak_rss_kb as f64 / 1024.0);
                 }
                 Ok(report) => failures.push(format!("run {}: unexpected report {report:?}", run + 1)),
@@ -314,6 +395,38 @@ pub async fn replay_embedded(settings: &Settings, progress: &Progress) -> anyhow
     Ok(results)
 }
 
+/// The `replay` binary (its arguments to be added) under `todo-bench measure [--stdout <file>]`,
+/// with the environment a user sets to run it against DynamoDB Local's `tables` (nothing else is
+/// inherited but `PATH`). Under `todo-bench measure`: started from this process, which holds the
+/// generated events, its peak memory would start from ours.
+pub(crate) fn measured_replay(
+    settings: &Settings,
+    endpoint: &str,
+    tables: &todo_testkit::dynamodb::Tables,
+    stdout: Option<&Path>,
+) -> anyhow::Result<std::process::Command> {
+    let mut command = std::process::Command::new(std::env::current_exe().context("locating todo-bench")?);
+    command.arg("measure");
+    if let Some(stdout) = stdout {
+        command.arg("--stdout").arg(stdout);
+    }
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env(todo_platform::manifest::EVENTS_TABLE_NAME, &tables.events)
+        .env(todo_platform::manifest::TODO_TABLE_NAME, &tables.todos)
+        .env(todo_platform::manifest::STATS_TABLE_NAME, &tables.stats)
+        .env("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .arg(settings.binary("replay"));
+    Ok(command)
+}
+
 /// The `replay` binary against DynamoDB Local, fresh tables per run; peak memory from `wait4`
 /// in `todo-bench measure`.
 pub async fn replay_dynamodb(
@@ -332,24 +445,7 @@ pub async fn replay_dynamodb(
             todos = histories.len() as u64;
             let events: Vec<Event> = histories.into_iter().flatten().collect();
             put_events(&tables.client, &tables.events, &events).await?;
-            // Under `todo-bench measure`: started from this process, which holds the generated
-            // events, its peak memory would start from ours.
-            let mut command = std::process::Command::new(std::env::current_exe().context("locating todo-bench")?);
-            command
-                .arg("measure")
-                .arg(settings.binary("replay"))
-                .env_clear()
-                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-                .env(todo_platform::manifest::EVENTS_TABLE_NAME, &tables.events)
-                .env(todo_platform::manifest::TODO_TABLE_NAME, &tables.todos)
-                .env(todo_platform::manifest::STATS_TABLE_NAME, &tables.stats)
-                .env("AWS_ENDPOINT_URL_DYNAMODB", &endpoint)
-                .env("AWS_REGION", "us-east-1")
-                .env("AWS_ACCESS_KEY_ID", "local")
-                .env("AWS_SECRET_ACCESS_KEY", "local")
-                .env("RUST_LOG", "warn")
-                .stdin(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null());
+            let mut command = measured_replay(settings, &endpoint, &tables, None)?;
             let output = tokio::task::spawn_blocking(move || command.output()).await?;
             crate::fixtures::drop_tables(&tables.client, &[&tables.events, &tables.todos, &tables.stats]).await;
             let output = output.context("running todo-bench measure")?;

@@ -11,10 +11,12 @@ use serde::Serialize;
 use crate::Settings;
 use crate::as_of::AsOfResult;
 use crate::cold_start::ColdStartResult;
+use crate::faults::{FaultRun, FaultsResult};
 use crate::integrity::VerifyResult;
 use crate::machine::Machine;
 use crate::process::OtherLoad;
-use crate::projection::{ProjectorResult, ReplayResult};
+use crate::projection::{ProjectorResult, ReplayResult, StatsCostResult};
+use crate::segments::SegmentsResult;
 use crate::stack::{LoadResult, StalenessResult};
 use crate::stats::{Spread, show};
 use crate::warm::WarmResult;
@@ -39,6 +41,10 @@ pub struct Results {
     pub replay: Vec<ReplayResult>,
     pub as_of: Vec<AsOfResult>,
     pub verify: Vec<VerifyResult>,
+    pub segments: Vec<SegmentsResult>,
+    pub stats_cost: Vec<StatsCostResult>,
+    /// `None`: the faults section did not run.
+    pub faults: Option<FaultsResult>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -100,6 +106,9 @@ impl Results {
             replay: Vec::new(),
             as_of: Vec::new(),
             verify: Vec::new(),
+            segments: Vec::new(),
+            stats_cost: Vec::new(),
+            faults: None,
         }
     }
 
@@ -238,7 +247,48 @@ fn targets(results: &Results) -> Vec<Target> {
             .map_or("n/a".into(), |(rate, events)| format!("slowest {:.0}k events/s ({events} events)", rate / 1e3)),
         met: slowest.and_then(|(rate, _)| verdict(rate >= 100_000.0 && clean)),
     });
+    for cost in &results.stats_cost {
+        targets.push(Target {
+            name: format!(
+                "projector with both projections vs the todo projection alone, events/s ratio, {}",
+                cost.store
+            ),
+            target: ">= 0.7x".into(),
+            measured: cost.ratio.as_ref().map_or("n/a".into(), |r| format!("{}x", r.show(2))),
+            met: cost.ratio.as_ref().and_then(|r| verdict(r.median >= 0.7)),
+        });
+    }
+    fault_targets(results, &mut targets);
     targets
+}
+
+/// The fault-injection run's targets: no 500, and every acknowledged command exactly once, over
+/// every run.
+fn fault_targets(results: &Results, targets: &mut Vec<Target>) {
+    let runs = results.faults.as_ref().map_or(&[][..], |f| f.runs.as_slice());
+    let total = |pick: FaultCount| runs.iter().map(pick).sum::<u64>();
+    let measured = !runs.is_empty();
+    let (commands, answered_500) = (total(|r| r.commands), total(|r| r.answered_500));
+    targets.push(Target {
+        name: "faults: 500s".into(),
+        target: "0".into(),
+        measured: match measured {
+            true => format!("{answered_500} of {commands} commands in {} runs", runs.len()),
+            false => "n/a".into(),
+        },
+        met: measured.then_some(answered_500 == 0),
+    });
+    let (acknowledged, duplicates, missing) =
+        (total(|r| r.acknowledged), total(|r| r.duplicates), total(|r| r.missing));
+    targets.push(Target {
+        name: "faults: duplicate or lost acknowledged commands".into(),
+        target: "0".into(),
+        measured: match measured {
+            true => format!("{duplicates} duplicated, {missing} missing of {acknowledged} acknowledged"),
+            false => "n/a".into(),
+        },
+        met: (measured && acknowledged > 0).then_some(duplicates == 0 && missing == 0),
+    });
 }
 
 /// The as-of list's targets: p50 at both instants (the slower one judged), embedded over HTTP and
@@ -570,6 +620,8 @@ fn markdown(results: &Results) -> String {
     }
     as_of_markdown(&mut md, results);
     verify_markdown(&mut md, results);
+    segments_markdown(&mut md, results);
+    faults_markdown(&mut md, results);
 
     let _ = writeln!(md, "\n## The run\n");
     table(
@@ -595,17 +647,23 @@ fn as_of_markdown(md: &mut String, results: &Results) {
     let _ = writeln!(
         md,
         "\n## 6. The list as it stood: `GET /item?asOf=`\n\n\
-         One user with 1,000 todos and 10,000 events (4 to 16 per todo: created, edits, every third change completing or \
-         reopening it, every tenth todo deleted at the end), a hundred todos' events interleaved at a time. The list \
-         is asked for as it stood in the middle of the history (after the first half of the events) and now (every \
-         event); `queries::past::list_as_of` reads the events up to the instant through the user timeline, 1,000 \
-         per read, and folds them. **Embedded**: the history made by `target/release/todo-local`'s own commands \
-         over HTTP (every event sealed as in use), then `GET /api/item?asOf=` over a kept-alive connection (token \
-         verified, as in section 3), and on a SQLite connection of our own to the same file the `list-todos` \
-         handler in-process. **DynamoDB Local**: the same history as sealed events written into fresh tables, the \
-         handler with a `DynamoStore` (the `UserTimeline` index queried with `occurredAt <= :until`). The floor: \
-         the same timeline reads (same pages, events decoded) without the fold, called in turn with each way of \
-         asking, one call at a time.\n"
+         One user with 1,000 todos and 10,000 events a minute apart (4 to 16 per todo: created, edits, every third \
+         change completing or reopening it, every tenth todo deleted at the end), a hundred todos' events \
+         interleaved at a time, written as sealed events straight into the store in time order. The list snapshots \
+         are those the projector takes while such a history accrues: at each event that checks \
+         (`projector::snapshots::checks`, one in 128 by event id), with that event's time as the projector's clock. \
+         The list is asked for as it stood in the middle of the history (after the first half of the events) and \
+         now (every event); `queries::past::list_as_of` reads the latest snapshot at or before the instant, then \
+         the user timeline's events after it (from two minutes before the snapshot's instant), 1,000 per read, and \
+         folds them. **Embedded**: the history written into `target/release/todo-local`'s SQLite file before it \
+         starts (its projector catches up from the change feed before anything is timed), then `GET \
+         /api/item?asOf=` over a kept-alive connection (token verified, as in section 3), and on a SQLite \
+         connection of our own to the same file the `list-todos` handler in-process. **DynamoDB Local**: the same \
+         history in fresh tables, the handler with a `DynamoStore` (`SnapshotsTable`, then the `UserTimeline` index \
+         queried from the snapshot's margin to `:until`). The floor: the same reads (the snapshot, and the timeline \
+         pages after it, events decoded) without the fold, called in turn with each way of asking, one call at a \
+         time. *Events up to then* is what a fold from the start would read; *read from the timeline* is what the \
+         floor read after the snapshot.\n"
     );
     table(
         md,
@@ -613,7 +671,8 @@ fn as_of_markdown(md: &mut String, results: &Results) {
             "store",
             "asked through",
             "as of",
-            "events read",
+            "events up to then",
+            "read from the timeline",
             "live todos then",
             "p50 (ms)",
             "p99 (ms)",
@@ -628,6 +687,7 @@ fn as_of_markdown(md: &mut String, results: &Results) {
                 a.via.clone(),
                 a.instant.clone(),
                 a.events.to_string(),
+                a.events_read.to_string(),
                 a.live_todos.to_string(),
                 show(&a.p50_ms, 2),
                 show(&a.p99_ms, 2),
@@ -678,5 +738,168 @@ fn verify_markdown(md: &mut String, results: &Results) {
     );
     for v in results.verify.iter().filter(|v| !v.failures.is_empty()) {
         let _ = writeln!(md, "\nverify {} {} events failures: {}", v.store, v.events, v.failures.join("; "));
+    }
+}
+
+fn segments_markdown(md: &mut String, results: &Results) {
+    let cores = results.machine.cores;
+    let _ = writeln!(
+        md,
+        "\n## 8. Replay in parallel segments, and the stats projection's cost\n\n\
+         **Replay in segments**: the read model rebuilt by N processes started together, process I replaying \
+         segment I of N (`--segments N --segment I`: a parallel Scan segment on DynamoDB, the users whose partition \
+         hash falls in it on SQLite), as a developer runs a large replay; events/s is every event over the wall \
+         time from the first process's start to the last one's exit. One segment is a process without those \
+         flags: section 5's replay, with its process start counted. **Embedded**: `todo-bench replay-sqlite \
+         --segments N --segment I` over section 5's seeded SQLite file (the `replay` binary opens DynamoDB only), \
+         its read model emptied before each run, each process reporting its own `VmHWM`; the processes share the \
+         file and take turns at its write lock. **DynamoDB Local**: the `replay` binary itself, each under \
+         `todo-bench measure`, on one seeded event table and a fresh read-model table per run. `×1 segment` divides \
+         each run's events/s by the same run's with one segment; the counts take turns at going first. This \
+         machine has {cores} cores, and DynamoDB Local (Java) shares them: more than {cores} segments cannot be \
+         expected to go faster than {cores}.\n"
+    );
+    table(
+        md,
+        &[
+            "store",
+            "segments",
+            "events",
+            "events per segment",
+            "events/s",
+            "×1 segment",
+            "seconds (first start -> last exit)",
+            "peak RSS of the largest segment (MB)",
+        ],
+        results.segments.iter().map(|r| {
+            let each: Vec<String> = r.segment_events.iter().map(u64::to_string).collect();
+            [
+                r.store.clone(),
+                r.segments.to_string(),
+                r.events.to_string(),
+                if each.is_empty() { "n/a".to_owned() } else { each.join(" / ") },
+                show(&r.events_per_second, 0),
+                show(&r.speedup, 2),
+                show(&r.seconds, 2),
+                show(&r.largest_segment_peak_rss_mb, 1),
+            ]
+        }),
+    );
+    for r in results.segments.iter().filter(|r| !r.failures.is_empty()) {
+        let _ = writeln!(md, "\nreplay {} in {} segments failures: {}", r.store, r.segments, r.failures.join("; "));
+    }
+    let section_5: Vec<String> = results
+        .segments
+        .iter()
+        .filter(|r| r.segments == 1)
+        .filter_map(|r| {
+            let replay = results.replay.iter().find(|p| p.store == r.store && p.events == r.events)?;
+            let timed = match replay.store.starts_with("embedded") {
+                true => ", timed inside its process",
+                false => "",
+            };
+            Some(format!("{} {} events/s{timed}", r.store, show(&replay.events_per_second, 0)))
+        })
+        .collect();
+    if !section_5.is_empty() {
+        let _ = writeln!(md, "\nSection 5's replay of the same event counts in this run: {}.", section_5.join("; "));
+    }
+    let _ = writeln!(
+        md,
+        "\n**The stats projection's cost**: section 5's projector (`Projector::handle_batch`, stream batches of {} \
+         records) with both projections, as deployed: the read model and the stats \
+         (`Projector::new(..).with_stats(..)`); and with the read model alone (`Projector::new`, as section 5 runs \
+         it). Each run gives both the same generated histories, each on fresh tables (or a fresh SQLite file), \
+         which goes first alternating from run to run. A stats row is written only when a todo's figures change: \
+         in these histories at its creation, its completion and (every tenth todo) its deletion, 21 events in 50, \
+         each one more conditional PutItem on DynamoDB; an edit writes none. The ratio divides each run's events/s \
+         with both by the same run's with the read model alone.\n",
+        crate::projection::BATCH_SIZE
+    );
+    table(
+        md,
+        &["store", "events per run", "both projections (events/s)", "todo projection alone (events/s)", "ratio"],
+        results.stats_cost.iter().map(|c| {
+            [
+                c.store.clone(),
+                c.events_per_run.to_string(),
+                show(&c.both_events_per_second, 0),
+                show(&c.todos_only_events_per_second, 0),
+                show(&c.ratio, 2),
+            ]
+        }),
+    );
+}
+
+/// One count of a fault run.
+type FaultCount = fn(&FaultRun) -> u64;
+
+fn faults_markdown(md: &mut String, results: &Results) {
+    let Some(faults) = &results.faults else { return };
+    let runs = &faults.runs;
+    let _ = writeln!(
+        md,
+        "\n## 9. Under injected faults\n\n\
+         The command handlers in-process with the SDK settings as deployed (3 attempts, 3 s per attempt, 10 s per \
+         call), their DynamoDB client pointed at a fault-injecting proxy (`todo_testkit::faults`) in front of \
+         DynamoDB Local, which meets requests with the cycle of `acceptance/tests/faults.rs`: of every 20, two \
+         throttled (`400 ThrottlingException`), one `500 InternalServerError`, one connection dropped before the \
+         request reaches the table, two dropped after the write, one answered only after the attempt timeout. {} \
+         users with {} todos each, all at once: every todo created with a client-chosen id, renamed, completed, \
+         every other one deleted; a client sends a command again on a 503 (after 20 ms, up to 30 times) and stops \
+         a todo at a command not acknowledged. Then the event table is read directly: an acknowledged command's \
+         event found twice is a duplicate, not found is missing. Then the projector as deployed (read model and \
+         stats) drains the table's stream, read directly, and every read-model row is compared with the fold of its \
+         events. {} runs, each on fresh tables behind a fresh proxy; *per run* is the median (lowest–highest run), \
+         *all runs* the sum.\n",
+        faults.users,
+        faults.todos_per_user,
+        runs.len()
+    );
+    let per_run = |pick: FaultCount| Spread::of(runs.iter().map(|r| pick(r) as f64));
+    let total = |pick: FaultCount| runs.iter().map(pick).sum::<u64>().to_string();
+    let rows: [(&str, FaultCount); 15] = [
+        ("commands sent", |r| r.commands),
+        ("DynamoDB requests through the proxy", |r| r.requests),
+        ("injected: throttled", |r| r.throttled),
+        ("injected: 500 InternalServerError", |r| r.server_errors),
+        ("injected: dropped before the table", |r| r.dropped_before),
+        ("injected: dropped after the write", |r| r.dropped_after),
+        ("injected: answered after the attempt timeout", |r| r.delayed),
+        ("answered 503 (sent again)", |r| r.answered_503),
+        ("answered 500 (must be 0)", |r| r.answered_500),
+        ("acknowledged commands", |r| r.acknowledged),
+        ("not acknowledged (4xx, or 503 30 times)", |r| r.not_acknowledged),
+        ("acknowledged, in the event table more than once (must be 0)", |r| r.duplicates),
+        ("acknowledged, missing from the event table (must be 0)", |r| r.missing),
+        ("events no acknowledged command accounts for", |r| r.stray_events),
+        ("read-model rows unlike the fold of their events after the drain", |r| r.rows_differing),
+    ];
+    table(
+        md,
+        &["", "per run", "all runs"],
+        rows.iter().map(|(name, pick)| [(*name).to_owned(), show(&per_run(*pick), 0), total(*pick)]).chain([
+            [
+                "seconds for the commands".to_owned(),
+                show(&Spread::of(runs.iter().map(|r| r.seconds)), 1),
+                format!("{:.1}", runs.iter().map(|r| r.seconds).sum::<f64>()),
+            ],
+            [
+                "read model converged after the projector drained the stream".to_owned(),
+                format!("{} of {} runs", runs.iter().filter(|r| r.converged).count(), runs.len()),
+                match runs.iter().all(|r| r.converged) {
+                    true => "yes".to_owned(),
+                    false => "**no**".to_owned(),
+                },
+            ],
+        ]),
+    );
+    for (index, run) in runs.iter().enumerate().filter(|(_, r)| !r.surprises.is_empty()) {
+        let _ = writeln!(
+            md,
+            "\nrun {} unexpected answers: {}",
+            index + 1,
+            run.surprises.join("; ").replace('`', "'").replace('|', "/")
+        );
     }
 }
