@@ -29,7 +29,7 @@ use todo_platform::store::{EventLog, EventTimeline, SnapshotStore};
 
 use crate::fixtures::{ORIGIN, api, created, event, fresh_user, new_todo_id, put_events, seal};
 use crate::loadgen::{Call, Connection};
-use crate::stack::{LocalStack, Store};
+use crate::stack::{LocalStack, Store, dev_token};
 use crate::stats::{Samples, Spread};
 use crate::{Emulator, Progress, Settings};
 
@@ -400,19 +400,12 @@ pub async fn measure_embedded(settings: &Settings, progress: &Progress) -> anyho
     let scratch = settings.scratch.join("as-of-embedded");
     std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
     let data_dir = scratch.join("data");
-    // The user is the one the stack's dev sign-in makes for this address; the stack is started
-    // once to learn it, then again after the history is written.
+    if data_dir.exists() {
+        std::fs::remove_dir_all(&data_dir).with_context(|| format!("clearing {}", data_dir.display()))?;
+    }
+    // The dev sign-in's account first: the history is written for its user.
     let email = "historian@bench.example.com";
-    let user = {
-        let stack = LocalStack::start(
-            &settings.binary("todo-local"),
-            &data_dir,
-            &Store::Embedded,
-            &scratch.join("todo-local.log"),
-        )
-        .await?;
-        token_subject(&stack.token(email).await?)?
-    };
+    let user = token_subject(&dev_token(&settings.binary("todo-local"), &data_dir, email).await?)?;
     let plan = plan();
     let (events, middle) = planned_events(&user, &plan);
     let store = Arc::new(SqliteStore::open(&data_dir)?);
@@ -426,12 +419,12 @@ pub async fn measure_embedded(settings: &Settings, progress: &Progress) -> anyho
         events.len(),
         started.elapsed().as_secs_f64()
     ));
-    let stack =
-        LocalStack::start(&settings.binary("todo-local"), &data_dir, &Store::Embedded, &scratch.join("todo-local.log"))
-            .await?;
+    let log = scratch.join("todo-local.log");
+    let stack = LocalStack::start_keeping(&settings.binary("todo-local"), &data_dir, &Store::Embedded, &log).await?;
+    // A token for the running stack (its issuer names the stack's port).
     let token = stack.token(email).await?;
     if token_subject(&token)? != user {
-        bail!("the dev sign-in gave {email} another user id after a restart");
+        bail!("the dev sign-in gave {email} another user id once the stack ran");
     }
     // The projector catches up with the history before anything is timed.
     let head = store.feed_head()?;

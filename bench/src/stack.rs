@@ -51,10 +51,16 @@ pub struct LocalStack {
 }
 
 impl LocalStack {
+    /// Starts `todo-local` on an emptied data dir.
     pub async fn start(binary: &Path, data_dir: &Path, store: &Store, log: &Path) -> anyhow::Result<Self> {
         if data_dir.exists() {
             std::fs::remove_dir_all(data_dir).with_context(|| format!("clearing {}", data_dir.display()))?;
         }
+        Self::start_keeping(binary, data_dir, store, log).await
+    }
+
+    /// Starts `todo-local` on the data dir as it is (a history written into it beforehand).
+    pub async fn start_keeping(binary: &Path, data_dir: &Path, store: &Store, log: &Path) -> anyhow::Result<Self> {
         std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
         let log = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
         let mut command = Command::new(binary);
@@ -108,17 +114,23 @@ impl LocalStack {
 
     /// An ID token for `email` that this stack accepts (`todo-local token`).
     pub async fn token(&self, email: &str) -> anyhow::Result<String> {
-        let mut command = Command::new(&self.binary);
-        command.args(["token", "--email", email, "--data-dir"]).arg(&self.data_dir);
-        let output = tokio::task::spawn_blocking(move || command.output())
-            .await
-            .context("running todo-local token")?
-            .context("running todo-local token")?;
-        if !output.status.success() {
-            bail!("todo-local token failed: {}", String::from_utf8_lossy(&output.stderr));
-        }
-        Ok(String::from_utf8(output.stdout).context("token is not UTF-8")?.trim().to_owned())
+        dev_token(&self.binary, &self.data_dir, email).await
     }
+}
+
+/// An ID token of the dev sign-in for `email` (the account created if missing), for a stack on
+/// `data_dir`, running or not: `todo-local token`.
+pub async fn dev_token(binary: &Path, data_dir: &Path, email: &str) -> anyhow::Result<String> {
+    let mut command = Command::new(binary);
+    command.args(["token", "--email", email, "--data-dir"]).arg(data_dir);
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .context("running todo-local token")?
+        .context("running todo-local token")?;
+    if !output.status.success() {
+        bail!("todo-local token failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    Ok(String::from_utf8(output.stdout).context("token is not UTF-8")?.trim().to_owned())
 }
 
 /// One route at one rate, over repeated runs.
