@@ -84,7 +84,7 @@ async fn many_todos_interleaved_each_reach_their_fold_and_failures_come_in_batch
     use events_schema::{Event, EventMetadata, Timestamp, TodoCompleted, TodoCreated, TodoEvent, TodoUpdated, fold};
 
     let users = [UserId::parse("ann").unwrap(), UserId::parse("bob").unwrap()];
-    let mut at = Timestamp::parse("2026-11-25T10:00:00Z").unwrap();
+    let mut at = Timestamp::from_datetime(a_day_ago());
     let histories: Vec<Vec<Event>> = (0..20u128)
         .map(|n| {
             let (user, todo) = (
@@ -173,4 +173,14 @@ impl EventLog for CountingLog {
     async fn has_events(&self, user: &UserId, todo: &TodoId) -> Result<bool, StoreError> {
         self.inner.has_events(user, todo).await
     }
+}
+
+/// A day ago, to the second: histories start there, recent enough that no tombstone's TTL (7 days
+/// after its deletion) has passed, which DynamoDB Local would act on in the middle of a test.
+fn a_day_ago() -> chrono::DateTime<chrono::Utc> {
+    static START: std::sync::LazyLock<chrono::DateTime<chrono::Utc>> = std::sync::LazyLock::new(|| {
+        let now = chrono::Utc::now() - chrono::Duration::days(1);
+        now - chrono::Duration::nanoseconds(i64::from(chrono::Timelike::nanosecond(&now)))
+    });
+    *START
 }

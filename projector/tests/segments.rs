@@ -76,9 +76,12 @@ fn counts(run: &Run) -> (u64, u64, u64, u64) {
     (count("events", 1), count("written", 2), count("orphan", 1), count("drifted", 1))
 }
 
+/// `second` seconds into the histories, which start a day ago: recent enough that no tombstone's
+/// TTL (7 days after the deletion) has passed, which DynamoDB Local would act on mid-test.
 fn at(second: u32) -> Timestamp {
-    Timestamp::parse(&format!("2026-11-2{}T10:{:02}:{:02}Z", 1 + second / 3600, (second / 60) % 60, second % 60))
-        .expect("time")
+    static START: std::sync::LazyLock<chrono::DateTime<chrono::Utc>> =
+        std::sync::LazyLock::new(|| chrono::Utc::now() - chrono::Duration::days(1));
+    Timestamp::from_datetime(*START + chrono::Duration::seconds(i64::from(second)))
 }
 
 /// Histories of `users` users, three todos each: completed, renamed and reopened, deleted.
