@@ -77,6 +77,8 @@ def runtime_config(outputs: dict[str, str]) -> dict[str, object]:
     origin = outputs["SpaOrigin"].rstrip("/")
     return {
         "apiBaseUrl": outputs["ApiBaseUrl"],
+        # The live updates' WebSocket (template.yaml: LiveApi's stage); the SPA adds ?token=<ID token>.
+        "liveUrl": outputs["LiveUrl"],
         "authority": outputs["CognitoAuthority"],
         "clientId": outputs["UserPoolClientId"],
         # The app client's callback and sign-out URL (template.yaml: <SPA origin>/).

@@ -7,7 +7,8 @@ import { defineConfig, type Plugin } from 'vitest/config';
  * `npm run dev` only: /config.json is served at run time, never bundled (`public/` has none).
  * TODO_CONFIG=path/to/config.json serves that file as is. Otherwise the local stack's own
  * config (TODO_LOCAL_URL, default http://127.0.0.1:8080) is fetched and pointed back at this dev
- * server: the API through the proxy below (same origin, so no CORS), sign-in redirects to here.
+ * server: the API and the live updates socket through the proxy below (same origin, so no CORS),
+ * sign-in redirects to here.
  */
 function devRuntimeConfig(localStack: string): Plugin {
   return {
@@ -29,7 +30,14 @@ function devRuntimeConfig(localStack: string): Plugin {
         fetch(`${localStack}/config.json`)
           .then((response) => response.json() as Promise<Record<string, unknown>>)
           .then((config) =>
-            send(200, { ...config, apiBaseUrl: `${origin}/api`, redirectUri: `${origin}/`, postLogoutRedirectUri: `${origin}/` }),
+            send(200, {
+              ...config,
+              apiBaseUrl: `${origin}/api`,
+              redirectUri: `${origin}/`,
+              postLogoutRedirectUri: `${origin}/`,
+              // A stack without live updates has no liveUrl: keep it that way.
+              ...(config.liveUrl ? { liveUrl: `${origin.replace(/^http/, 'ws')}/live` } : {}),
+            }),
           )
           .catch((error: unknown) =>
             send(502, { error: `Start the local stack at ${localStack} or set TODO_CONFIG: ${String(error)}` }),
@@ -46,7 +54,10 @@ export default defineConfig({
   // Absolute asset URLs: pages live at nested paths such as /item/<id>/history.
   base: '/',
   server: {
-    proxy: { '/api': { target: localStack, changeOrigin: false } },
+    proxy: {
+      '/api': { target: localStack, changeOrigin: false },
+      '/live': { target: localStack, changeOrigin: false, ws: true },
+    },
   },
   build: {
     sourcemap: true,

@@ -32,6 +32,9 @@ pub const FLOOR: &str = "bench-floor-lambda";
 /// Functions of the manifest that answer no request: an operator's batch job (replay, measured in
 /// section 5), whose cold start nobody waits on.
 const NOT_ON_A_REQUEST: &[&str] = &["replay"];
+/// Functions of the manifest this section has no workload for yet: the live updates' (a WebSocket
+/// `$connect` and the read model's stream).
+const NO_WORKLOAD_YET: &[&str] = &["live-authorizer", "live-connections", "notifier"];
 /// `MemorySize` in `template.yaml`'s Globals.
 const MEMORY_SIZE_MB: &str = "256";
 const ANSWER_LIMIT: Duration = Duration::from_secs(20);
@@ -285,7 +288,12 @@ pub async fn measure(
     let logs = settings.scratch.join("cold-start-logs");
     std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
     let binaries: Vec<&str> = std::iter::once(FLOOR)
-        .chain(FUNCTIONS.iter().map(|f| f.binary).filter(|binary| !NOT_ON_A_REQUEST.contains(binary)))
+        .chain(
+            FUNCTIONS
+                .iter()
+                .map(|f| f.binary)
+                .filter(|binary| !NOT_ON_A_REQUEST.contains(binary) && !NO_WORKLOAD_YET.contains(binary)),
+        )
         .collect();
     for binary in &binaries {
         if !settings.binary(binary).is_file() {

@@ -1,5 +1,5 @@
-//! The local server: binds, opens the sign-in, then serves `/auth`, `/config.json`, `/api` and
-//! the SPA on one origin.
+//! The local server: binds, opens the sign-in, then serves `/auth`, `/config.json`, `/api`,
+//! `/live` and the SPA on one origin.
 
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -17,6 +17,7 @@ use crate::auth::{self, AuthSettings, AuthState, DEFAULT_SCOPE, DEV_CLIENT_ID};
 use crate::files::{PRIVATE_FILE_MODE, ensure_private_dir, write_atomically};
 use crate::gateway::functions::Functions;
 use crate::gateway::{self, API_PREFIX, Gateway};
+use crate::live::{self, LIVE_PATH, LiveHub, LiveRoute};
 use crate::logging;
 use crate::spa::{self, SpaConfig};
 
@@ -74,6 +75,8 @@ pub struct StackContext {
     pub origin: String,
     pub data_dir: PathBuf,
     pub dynamodb_endpoint: Option<String>,
+    /// The open `/live` connections, which the projector feeds.
+    pub live: Arc<LiveHub>,
 }
 
 /// A server bound to its port, with the sign-in open, waiting for its functions.
@@ -82,6 +85,7 @@ pub struct BoundStack {
     port: u16,
     config: ServeConfig,
     auth: AuthState,
+    live: Arc<LiveHub>,
 }
 
 impl BoundStack {
@@ -116,7 +120,7 @@ impl BoundStack {
             format!("{}\n", auth.settings().issuer()).as_bytes(),
             PRIVATE_FILE_MODE,
         )?;
-        Ok(Self { listener, port, config, auth })
+        Ok(Self { listener, port, config, auth, live: Arc::new(LiveHub::new()) })
     }
 
     pub fn port(&self) -> u16 {
@@ -128,6 +132,7 @@ impl BoundStack {
             origin: self.auth.settings().origin.clone(),
             data_dir: self.config.data_dir.clone(),
             dynamodb_endpoint: self.config.dynamodb_endpoint.clone(),
+            live: self.live.clone(),
         }
     }
 
@@ -151,6 +156,7 @@ impl BoundStack {
                 (verifier, config)
             }
         };
+        let live = LiveRoute { hub: self.live, authorizer: authorizer.clone() };
         let gateway = Gateway::new(&origin, authorizer, functions)?;
         let www_dir = Arc::new(self.config.www_dir.clone());
         let router = Router::new()
@@ -158,6 +164,7 @@ impl BoundStack {
             .route("/config.json", get(spa::config).with_state(Arc::new(spa_config)))
             .route(API_PREFIX, any(gateway::handle).with_state(gateway.clone()))
             .route(&format!("{API_PREFIX}/{{*path}}"), any(gateway::handle).with_state(gateway))
+            .route(LIVE_PATH, get(live::connect).with_state(live))
             .fallback(move |request: axum::extract::Request| spa::serve(www_dir.clone(), request))
             .layer(axum::middleware::from_fn(logging::log_request));
         Ok(Application { listener: self.listener, port: self.port, router })
@@ -173,6 +180,7 @@ fn dev_spa_config(origin: &str) -> SpaConfig {
         post_logout_redirect_uri: format!("{origin}/"),
         scope: DEFAULT_SCOPE.to_owned(),
         logout_url: None,
+        live_url: spa::live_url_on(origin),
     }
 }
 

@@ -6,6 +6,9 @@
 //!   `EVENTS_TABLE_NAME` / `TODO_TABLE_NAME` / `STATS_TABLE_NAME` / `SNAPSHOTS_TABLE_NAME`, default
 //!   `EventsTable` / `TodoTable` / `StatsTable` / `SnapshotsTable`) and their stream, polled and
 //!   handed to the projector in the batches Lambda would deliver.
+//!
+//! On both, the projector hands each row it writes to the stack's live hub (`/live`) as it writes
+//! it. (On AWS the `notifier` pushes from the read model's stream instead.)
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +27,7 @@ use todo_platform::store::dynamo::{DynamoStore, create_snapshots_table, create_s
 use crate::app::StackContext;
 use crate::gateway::functions::Functions;
 use crate::lambda;
+use crate::live::LiveHub;
 use crate::sqlite::SqliteStore;
 
 /// The handlers for the running stack, with the projector started in the background.
@@ -31,7 +35,7 @@ pub async fn functions(stack: &StackContext) -> anyhow::Result<Functions> {
     let edge = Edge::new(&stack.origin)?;
     let (commands, queries, audit) = match &stack.dynamodb_endpoint {
         None => embedded(stack, edge)?,
-        Some(endpoint) => dynamodb(endpoint, edge).await?,
+        Some(endpoint) => dynamodb(endpoint, edge, stack.live.clone()).await?,
     };
     Ok(Functions::new()
         .with("create-todo", lambda!(commands, commands::http::create_todo))?
@@ -55,7 +59,8 @@ fn embedded(stack: &StackContext, edge: Edge) -> anyhow::Result<Services> {
     let shared = Arc::new(store.clone());
     let projector = Projector::new(shared.clone(), shared.clone())
         .with_stats(shared.clone())
-        .with_snapshots(shared.clone(), shared.clone());
+        .with_snapshots(shared.clone(), shared.clone())
+        .with_live(stack.live.clone());
     tokio::spawn(crate::feed::follow(store, projector));
     Ok((
         Arc::new(CommandService::new(shared.clone(), edge.clone())),
@@ -64,7 +69,7 @@ fn embedded(stack: &StackContext, edge: Edge) -> anyhow::Result<Services> {
     ))
 }
 
-async fn dynamodb(endpoint: &str, edge: Edge) -> anyhow::Result<Services> {
+async fn dynamodb(endpoint: &str, edge: Edge, live: Arc<LiveHub>) -> anyhow::Result<Services> {
     let table = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
     let (events, todos) = (table(EVENTS_TABLE_NAME, "EventsTable"), table(TODO_TABLE_NAME, "TodoTable"));
     let stats = table(STATS_TABLE_NAME, "StatsTable");
@@ -98,7 +103,8 @@ async fn dynamodb(endpoint: &str, edge: Edge) -> anyhow::Result<Services> {
     let poller = StreamPoller::open(&config, &events).await?;
     let projector = Projector::new(store.clone(), store.clone())
         .with_stats(store.clone())
-        .with_snapshots(store.clone(), store.clone());
+        .with_snapshots(store.clone(), store.clone())
+        .with_live(live);
     tokio::spawn(follow_stream(poller, projector));
     Ok((
         Arc::new(CommandService::new(store.clone(), edge.clone())),

@@ -54,6 +54,10 @@ async fn catch_up(store: &SqliteStore, projector: &Projector, position: &mut i64
     for (seq, event) in batch {
         projector.apply_logged(&event).await?;
         *position = seq;
+        // The store never makes this task wait, so without a yield a whole batch would be applied
+        // before the live connections it wakes (queued behind this task on its worker) could send:
+        // a burst longer than their queues would drop clients that keep up perfectly well.
+        tokio::task::yield_now().await;
     }
     if count > 0 {
         store.save_feed_position(CONSUMER, *position)?;

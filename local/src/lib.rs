@@ -3,6 +3,7 @@
 //! - [`auth`]: the development sign-in (OIDC code + PKCE, Cognito-shaped ID tokens) and the
 //!   verifier that checks tokens as API Gateway's Cognito authorizer does;
 //! - [`gateway`]: API Gateway's REST proxy emulation in front of the Lambda handlers;
+//! - [`live`]: live updates, a WebSocket per session fed by the projector;
 //! - [`spa`]: the built SPA and its `/config.json`;
 //! - [`app`]: the server that puts them on one origin; [`cli`] its command line.
 
@@ -14,6 +15,7 @@ pub mod clock;
 pub mod feed;
 pub mod files;
 pub mod gateway;
+pub mod live;
 pub mod logging;
 pub mod spa;
 pub mod sqlite;

@@ -4,11 +4,14 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::uri::Authority;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Json, Response};
 use serde::Serialize;
 
-/// What the SPA reads at start-up to find the API and the sign-in.
+use crate::live::LIVE_PATH;
+
+/// What the SPA reads at start-up to find the API, the sign-in and the live-updates socket.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct SpaConfig {
@@ -20,12 +23,45 @@ pub struct SpaConfig {
     pub scope: String,
     /// Set when the authority has no `end_session_endpoint` (Cognito's hosted `/logout`).
     pub logout_url: Option<String>,
+    /// The live-updates socket, `ws://<host>/live`. Served as the browser named this server (see
+    /// [`live_url`]); this one when the request does not say.
+    pub live_url: String,
 }
 
-pub async fn config(State(config): State<Arc<SpaConfig>>) -> Response {
-    let mut response = Json(config.as_ref().clone()).into_response();
+pub async fn config(State(config): State<Arc<SpaConfig>>, uri: Uri, headers: HeaderMap) -> Response {
+    let mut config = config.as_ref().clone();
+    if let Some(url) = live_url(&uri, &headers) {
+        config.live_url = url;
+    }
+    let mut response = Json(config).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// The socket on the host the browser asked for (its `Host`, or an HTTP/2 request's authority), so
+/// that it is right whatever the port or the name; `wss:` when a TLS-terminating proxy in front
+/// says the page came over https (`X-Forwarded-Proto`). `None` without a usable host.
+pub fn live_url(uri: &Uri, headers: &HeaderMap) -> Option<String> {
+    let host = match headers.get(header::HOST) {
+        Some(host) => host.to_str().ok()?.parse::<Authority>().ok()?,
+        None => uri.authority()?.clone(),
+    };
+    if host.as_str().contains('@') {
+        return None;
+    }
+    let forwarded_proto = headers.get("x-forwarded-proto").and_then(|value| value.to_str().ok());
+    let https = forwarded_proto
+        .and_then(|protos| protos.split(',').next())
+        .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
+    Some(live_url_on(&format!("{}://{host}", if https { "https" } else { "http" })))
+}
+
+/// `http://h:p` -> `ws://h:p/live`; `https://h` -> `wss://h/live`.
+pub fn live_url_on(origin: &str) -> String {
+    match origin.strip_prefix("https://") {
+        Some(authority) => format!("wss://{authority}{LIVE_PATH}"),
+        None => format!("ws://{}{LIVE_PATH}", origin.strip_prefix("http://").unwrap_or(origin)),
+    }
 }
 
 /// Serves files of the SPA folder; a path without a file extension that names no file gets
@@ -162,6 +198,27 @@ fn not_built(www_dir: &Path) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_live_url_names_the_host_the_browser_used() {
+        let url = |headers: &[(&'static str, &str)]| {
+            let mut map = HeaderMap::new();
+            for (name, value) in headers {
+                map.insert(*name, HeaderValue::from_str(value).unwrap());
+            }
+            live_url(&Uri::from_static("/config.json"), &map)
+        };
+        assert_eq!(url(&[("host", "127.0.0.1:8080")]).as_deref(), Some("ws://127.0.0.1:8080/live"));
+        assert_eq!(url(&[("host", "localhost:5173")]).as_deref(), Some("ws://localhost:5173/live"));
+        let behind_tls = url(&[("host", "todo.example.com"), ("x-forwarded-proto", "https")]);
+        assert_eq!(behind_tls.as_deref(), Some("wss://todo.example.com/live"));
+        assert_eq!(url(&[("host", "evil.example/path")]), None);
+        assert_eq!(url(&[("host", "user@evil.example")]), None);
+        assert_eq!(url(&[]), None);
+        let http2 = live_url(&Uri::from_static("http://127.0.0.1:9000/config.json"), &HeaderMap::new());
+        assert_eq!(http2.as_deref(), Some("ws://127.0.0.1:9000/live"));
+        assert_eq!(live_url_on("https://todo.example.com"), "wss://todo.example.com/live");
+    }
 
     #[test]
     fn paths_cannot_leave_the_spa_folder() {

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod http;
+pub mod live;
 pub mod manifest;
 pub mod observe;
 pub mod store;

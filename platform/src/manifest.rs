@@ -13,6 +13,16 @@ pub const STATS_TABLE_NAME: &str = "STATS_TABLE_NAME";
 pub const SNAPSHOTS_TABLE_NAME: &str = "SNAPSHOTS_TABLE_NAME";
 /// Environment variable naming the single origin allowed by CORS (the SPA's).
 pub const CORS_ALLOWED_ORIGIN: &str = "CORS_ALLOWED_ORIGIN";
+/// Environment variable naming the live updates' connections table.
+pub const CONNECTIONS_TABLE_NAME: &str = "CONNECTIONS_TABLE_NAME";
+/// Environment variable naming the Cognito user pool (`<region>_<id>`) whose ID tokens the live
+/// authorizer accepts; the region, the issuer and the JWKS address all follow from it.
+pub const COGNITO_USER_POOL_ID: &str = "COGNITO_USER_POOL_ID";
+/// Environment variable naming the app client the ID tokens must be issued for (their `aud`).
+pub const COGNITO_CLIENT_ID: &str = "COGNITO_CLIENT_ID";
+/// Environment variable naming the WebSocket API's management endpoint the notifier posts to
+/// (`https://<api id>.execute-api.<region>.amazonaws.com/<stage>`).
+pub const LIVE_MANAGEMENT_ENDPOINT: &str = "LIVE_MANAGEMENT_ENDPOINT";
 
 /// Key attributes of both tables (`DESIGN.md`, "Data"): the template, the DynamoDB adapter and the
 /// tables the tests create all use these.
@@ -25,11 +35,15 @@ pub const TODO_ID_KEY: &str = "todoId";
 pub const OCCURRED_AT_KEY: &str = "occurredAt";
 /// The snapshots table's sort key: `<instant, RFC 3339 with microseconds>#<part, 4 digits>`.
 pub const SNAPSHOT_KEY: &str = "snapshotKey";
+/// The connections table's sort key: API Gateway's id of one WebSocket connection.
+pub const CONNECTION_ID_KEY: &str = "connectionId";
 
 /// The global secondary index of the event table that orders a user's events in time.
 pub const USER_TIMELINE_INDEX: &str = "UserTimeline";
 /// The read model's TTL attribute, set on tombstones only.
 pub const TODO_TABLE_TTL_ATTRIBUTE: &str = "expiresAt";
+/// The connections table's TTL attribute: when API Gateway closes the connection at the latest.
+pub const CONNECTIONS_TTL_ATTRIBUTE: &str = "expiresAt";
 
 /// Which table a permission is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +56,8 @@ pub enum Table {
     Stats,
     /// The list snapshots' table (`SnapshotsTable`).
     Snapshots,
+    /// The live updates' open WebSocket connections (`ConnectionsTable`).
+    Connections,
 }
 
 /// An HTTP route served through API Gateway.
@@ -181,7 +197,58 @@ pub const FUNCTIONS: &[Function] = &[
             (Table::Stats, &["dynamodb:Scan", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]),
         ],
     },
+    // Live updates (API Gateway WebSocket API): the $connect authorizer, the $connect / $disconnect
+    // integration, and the pusher on the read model's stream.
+    Function {
+        binary: "live-authorizer",
+        logical_id: "LiveAuthorizerFunction",
+        route: None,
+        // It verifies tokens against the user pool's JWKS (fetched over HTTPS): no table at all.
+        env: &[COGNITO_USER_POOL_ID, COGNITO_CLIENT_ID],
+        dynamodb: &[],
+    },
+    Function {
+        binary: "live-connections",
+        logical_id: "LiveConnectionsFunction",
+        route: None,
+        env: &[CONNECTIONS_TABLE_NAME],
+        dynamodb: &[(Table::Connections, &["dynamodb:PutItem", "dynamodb:DeleteItem"])],
+    },
+    Function {
+        binary: "notifier",
+        logical_id: "NotifierFunction",
+        route: None,
+        env: &[CONNECTIONS_TABLE_NAME, LIVE_MANAGEMENT_ENDPOINT],
+        // A user's connections, and the removal of those API Gateway says are gone (410).
+        dynamodb: &[(Table::Connections, &["dynamodb:Query", "dynamodb:DeleteItem"])],
+    },
 ];
+
+/// The functions that consume a table's stream (each through its own event source mapping, with
+/// partial batch failures and an on-failure queue), and that table.
+pub const STREAM_CONSUMERS: &[(&str, Table)] = &[("projector", Table::Events), ("notifier", Table::Todos)];
+
+/// A route of the WebSocket API (`$connect`, `$disconnect`) and the binary of its integration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebSocketRoute {
+    pub route_key: &'static str,
+    pub binary: &'static str,
+}
+
+/// The WebSocket API's routes (route selection `$request.body.action`; clients send nothing).
+pub const WEBSOCKET_ROUTES: &[WebSocketRoute] = &[
+    WebSocketRoute { route_key: "$connect", binary: "live-connections" },
+    WebSocketRoute { route_key: "$disconnect", binary: "live-connections" },
+];
+
+/// The REQUEST authorizer of the WebSocket API's `$connect`, and the query parameter carrying the
+/// Cognito ID token it verifies (`wss://.../prod?token=<ID token>`).
+pub const WEBSOCKET_AUTHORIZER: &str = "live-authorizer";
+pub const WEBSOCKET_TOKEN_PARAMETER: &str = "token";
+
+/// The functions that post to the WebSocket API's connections: `execute-api:ManageConnections` on
+/// that API's `@connections`, and nothing else of it.
+pub const CONNECTION_PUSHERS: &[&str] = &["notifier"];
 
 /// Binaries that are not Lambda functions (run by a developer or locally).
 pub const TOOLS: &[&str] = &["todo-audit", "todo-local"];

@@ -94,6 +94,16 @@ fn describe() {
     metrics::describe_counter!("ProjectorGapRepairs", Unit::Count, "todos folded from the event table after a gap");
     metrics::describe_counter!("ReplayEvents", Unit::Count, "events replayed or verified");
     metrics::describe_counter!("AuditEvents", Unit::Count, "events whose hash chain was verified");
+    metrics::describe_counter!("LivePushesSent", Unit::Count, "live messages posted to a session");
+    metrics::describe_counter!("LivePushesGone", Unit::Count, "posts to a session that had gone (410): removed");
+    metrics::describe_counter!(
+        "LivePushesFailed",
+        Unit::Count,
+        "posts that failed otherwise (their record is retried)"
+    );
+    metrics::describe_histogram!("LivePushLag", Unit::Milliseconds, "now minus the todo's change, per message sent");
+    metrics::describe_counter!("NotifierBatchFailures", Unit::Count, "read-model stream records reported failed");
+    metrics::describe_counter!("LiveConnectsDenied", Unit::Count, "WebSocket $connect refused: no valid ID token");
 }
 
 /// Writes what was recorded since the last flush (one EMF document per dimension set): to stdout

@@ -11,8 +11,10 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
 use todo_platform::manifest::{
-    EVENT_KEY, FUNCTIONS, Function, OCCURRED_AT_KEY as OCCURRED_AT, SNAPSHOT_KEY, TODO_ID_KEY as TODO_ID,
-    TODO_TABLE_TTL_ATTRIBUTE, TOOLS, Table, USER_ID_KEY as USER_ID, USER_TIMELINE_INDEX,
+    CONNECTION_ID_KEY, CONNECTION_PUSHERS, CONNECTIONS_TTL_ATTRIBUTE, EVENT_KEY, FUNCTIONS, Function,
+    OCCURRED_AT_KEY as OCCURRED_AT, SNAPSHOT_KEY, STREAM_CONSUMERS, TODO_ID_KEY as TODO_ID, TODO_TABLE_TTL_ATTRIBUTE,
+    TOOLS, Table, USER_ID_KEY as USER_ID, USER_TIMELINE_INDEX, WEBSOCKET_AUTHORIZER, WEBSOCKET_ROUTES,
+    WEBSOCKET_TOKEN_PARAMETER,
 };
 
 /// Logical ids of the template resources the manifest's `Table`s stand for.
@@ -20,8 +22,20 @@ const EVENTS_TABLE: &str = "EventsTable";
 const TODO_TABLE: &str = "TodoTable";
 const STATS_TABLE: &str = "StatsTable";
 const SNAPSHOTS_TABLE: &str = "SnapshotsTable";
+const CONNECTIONS_TABLE: &str = "ConnectionsTable";
 
-/// What Lambda's event source mapping needs to read the event table's stream.
+/// The template resource a manifest `Table` stands for (an index stands for its table).
+fn table_resource(table: Table) -> &'static str {
+    match table {
+        Table::Events | Table::EventsTimeline => EVENTS_TABLE,
+        Table::Todos => TODO_TABLE,
+        Table::Stats => STATS_TABLE,
+        Table::Snapshots => SNAPSHOTS_TABLE,
+        Table::Connections => CONNECTIONS_TABLE,
+    }
+}
+
+/// What Lambda's event source mapping needs to read a table's stream.
 const STREAM_READ_ACTIONS: &[&str] =
     &["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"];
 
@@ -254,6 +268,11 @@ fn tables_have_the_designed_keys_index_stream_and_ttl() {
         Some(true),
         "TodoTable's TTL must be enabled, or tombstones are never removed"
     );
+    assert_eq!(
+        props.get("StreamSpecification").and_then(|s| s.get("StreamViewType")).and_then(Value::as_str),
+        Some("NEW_AND_OLD_IMAGES"),
+        "TodoTable's stream must carry NEW_AND_OLD_IMAGES: the notifier makes each live message from a row's two images"
+    );
 
     let stats = template.resource(STATS_TABLE, "AWS::DynamoDB::Table");
     let props = stats.get("Properties").expect("StatsTable has Properties");
@@ -296,8 +315,42 @@ fn tables_have_the_designed_keys_index_stream_and_ttl() {
         assert!(props.get(property).is_none(), "SnapshotsTable must have no {property}: {why}");
     }
 
-    for (id, table) in [(EVENTS_TABLE, events), (TODO_TABLE, todos), (STATS_TABLE, stats), (SNAPSHOTS_TABLE, snapshots)]
-    {
+    let connections = template.resource(CONNECTIONS_TABLE, "AWS::DynamoDB::Table");
+    let props = connections.get("Properties").expect("ConnectionsTable has Properties");
+    assert_eq!(
+        key_schema(props.get("KeySchema")),
+        vec![(USER_ID.to_owned(), "HASH".to_owned()), (CONNECTION_ID_KEY.to_owned(), "RANGE".to_owned())],
+        "ConnectionsTable's key schema must be {USER_ID} (HASH) + {CONNECTION_ID_KEY} (RANGE): a user's open connections"
+    );
+    assert_eq!(
+        attribute_types(props),
+        BTreeMap::from([(USER_ID.to_owned(), "S".to_owned()), (CONNECTION_ID_KEY.to_owned(), "S".to_owned())]),
+        "ConnectionsTable's AttributeDefinitions must be exactly its key attributes, all strings"
+    );
+    let ttl = props.get("TimeToLiveSpecification");
+    assert_eq!(
+        (
+            ttl.and_then(|t| t.get("AttributeName")).and_then(Value::as_str),
+            ttl.and_then(|t| t.get("Enabled")).and_then(Value::as_bool)
+        ),
+        (Some(CONNECTIONS_TTL_ATTRIBUTE), Some(true)),
+        "ConnectionsTable's TTL must be enabled on manifest::CONNECTIONS_TTL_ATTRIBUTE: a connection whose $disconnect \
+         never came expires when API Gateway closes it"
+    );
+    for (property, why) in [
+        ("StreamSpecification", "nothing reads a stream of the connections"),
+        ("GlobalSecondaryIndexes", "the notifier queries the user's partition; $disconnect knows the user"),
+    ] {
+        assert!(props.get(property).is_none(), "ConnectionsTable must have no {property}: {why}");
+    }
+
+    for (id, table) in [
+        (EVENTS_TABLE, events),
+        (TODO_TABLE, todos),
+        (STATS_TABLE, stats),
+        (SNAPSHOTS_TABLE, snapshots),
+        (CONNECTIONS_TABLE, connections),
+    ] {
         let props = table.get("Properties").unwrap_or(&Value::Null);
         assert_eq!(
             props.get("BillingMode").and_then(Value::as_str),
@@ -323,7 +376,8 @@ fn tables_have_the_designed_keys_index_stream_and_ttl() {
 #[test]
 fn iam_grants_exactly_the_manifest_dynamodb_calls() {
     let template = Template::load();
-    let StreamMapping { function: stream_consumer, failure_destination: failure_queue } = projector_mapping(&template);
+    let consumers = stream_consumers(&template);
+    let live = LiveApiIdentity::of(&template);
     for function in FUNCTIONS {
         let id = function.logical_id;
         let resource = template.function(id);
@@ -335,9 +389,11 @@ fn iam_grants_exactly_the_manifest_dynamodb_calls() {
         if let Some(globals) = template.globals_function() {
             assert!(globals.get("Policies").is_none(), "Globals.Function must not grant Policies to every function");
         }
+        let consumed = consumers.get(id);
 
         let mut granted: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         let mut stream_actions: BTreeSet<String> = BTreeSet::new();
+        let mut manages_connections = false;
         for statement in policy_statements(id, properties) {
             let effect = statement.get("Effect").and_then(Value::as_str);
             assert_eq!(effect, Some("Allow"), "{id}: unexpected statement effect {effect:?}");
@@ -355,15 +411,23 @@ fn iam_grants_exactly_the_manifest_dynamodb_calls() {
 
             if actions.iter().all(|a| a.starts_with("dynamodb:")) {
                 if resources.iter().all(|r| r.contains("StreamArn") || r.contains("/stream/")) {
-                    assert!(
-                        id == stream_consumer,
-                        "{id} is granted the event stream ({actions:?}); only {stream_consumer}, which the stream's \
-                         event source mapping invokes, reads it"
-                    );
+                    let Some((table, _)) = consumed else {
+                        panic!(
+                            "{id} is granted a table's stream ({actions:?} on {resources:?}); only the functions of \
+                             manifest::STREAM_CONSUMERS, each invoked by its stream's event source mapping, read one"
+                        );
+                    };
+                    for resource in &resources {
+                        assert!(
+                            [format!("!GetAtt {table}.StreamArn"), format!("!Sub ${{{table}.Arn}}/stream/*")]
+                                .contains(resource),
+                            "{id} consumes {table}'s stream and may read only it, not {resource}"
+                        );
+                    }
                     for action in &actions {
                         assert!(
                             STREAM_READ_ACTIONS.contains(&action.as_str()),
-                            "{id} is granted `{action}` on the event stream; it needs only {STREAM_READ_ACTIONS:?}"
+                            "{id} is granted `{action}` on a stream; it needs only {STREAM_READ_ACTIONS:?}"
                         );
                     }
                     stream_actions.extend(actions);
@@ -373,15 +437,25 @@ fn iam_grants_exactly_the_manifest_dynamodb_calls() {
                     }
                 }
             } else if actions == ["sqs:SendMessage"] {
+                let Some((_, mapping)) = consumed else {
+                    panic!("{id} may send to SQS but only a stream consumer's failed batches go to a queue");
+                };
+                assert_eq!(
+                    resources,
+                    vec![mapping.failure_destination.clone()],
+                    "{id} may send only to its own stream mapping's on-failure queue"
+                );
+            } else if actions == ["execute-api:ManageConnections"] {
                 assert!(
-                    id == stream_consumer,
-                    "{id} may send to SQS but only the stream consumer's ({stream_consumer}) failed batches go to a queue"
+                    CONNECTION_PUSHERS.contains(&function.binary),
+                    "{id} may manage the WebSocket API's connections, but manifest::CONNECTION_PUSHERS does not list it"
                 );
                 assert_eq!(
                     resources,
-                    vec![failure_queue.clone()],
-                    "{id} may send only to the projector's on-failure queue"
+                    vec![live.post_to_connections()],
+                    "{id} may only POST to the live API's own stage's @connections"
                 );
+                manages_connections = true;
             } else {
                 panic!(
                     "{id} has a statement template.yaml's manifest check does not know: actions {actions:?} on {resources:?}"
@@ -394,13 +468,18 @@ fn iam_grants_exactly_the_manifest_dynamodb_calls() {
             granted, expected,
             "{id}'s DynamoDB grants in template.yaml (resource -> actions) differ from its `dynamodb` list in manifest.rs"
         );
-        if id == stream_consumer {
+        if consumed.is_some() {
             let expected_stream: BTreeSet<String> = STREAM_READ_ACTIONS.iter().map(|a| (*a).to_owned()).collect();
             assert_eq!(
                 stream_actions, expected_stream,
-                "{id} consumes the event stream and needs exactly {STREAM_READ_ACTIONS:?} on it"
+                "{id} consumes a stream and needs exactly {STREAM_READ_ACTIONS:?} on it"
             );
         }
+        assert_eq!(
+            manages_connections,
+            CONNECTION_PUSHERS.contains(&function.binary),
+            "{id}: execute-api:ManageConnections is granted to manifest::CONNECTION_PUSHERS, and only to them"
+        );
     }
 }
 
@@ -435,12 +514,144 @@ fn projector_reads_the_event_stream_with_partial_batch_failures() {
     );
 }
 
-/// Every function without a route has exactly one invoker, the stream's event source mapping or a
-/// state machine; a state machine may invoke only such functions and deliver its logs, nothing more.
+/// Each stream consumer of the manifest reads its table's stream through its own event source mapping
+/// (partial batch failures, bisecting, capped retries and record age, an on-failure queue of its own),
+/// serves no route and has no SAM event.
 #[test]
-fn functions_without_a_route_are_invoked_by_the_stream_or_a_state_machine_only() {
+fn every_stream_consumer_reads_its_tables_stream_through_its_own_mapping() {
     let template = Template::load();
-    let stream_consumer = projector_mapping(&template).function;
+    let consumers = stream_consumers(&template);
+    let queues: BTreeSet<&str> = consumers.values().map(|(_, m)| m.failure_destination.as_str()).collect();
+    assert_eq!(queues.len(), consumers.len(), "each stream consumer has an on-failure queue of its own");
+    for (id, (table, _)) in &consumers {
+        let function = FUNCTIONS.iter().find(|f| f.logical_id == id.as_str()).expect("a manifest function");
+        assert!(function.route.is_none(), "{id} consumes {table}'s stream and must serve no API route");
+        let events = template.function(id).get("Properties").and_then(|p| p.get("Events")).map(mapping_keys);
+        assert!(events.unwrap_or_default().is_empty(), "{id}: no SAM Events, the explicit mapping only");
+    }
+}
+
+/// The WebSocket API: `$connect` behind the REQUEST authorizer reading the token query parameter,
+/// each route to its manifest function, API Gateway allowed to invoke exactly those, and the
+/// addresses the SPA (`LiveUrl`) and the notifier (`LIVE_MANAGEMENT_ENDPOINT`) use.
+#[test]
+fn the_websocket_api_authorizes_connect_and_routes_to_the_manifest_functions() {
+    let template = Template::load();
+    let live = LiveApiIdentity::of(&template);
+    let api_ref = format!("!Ref {}", live.id);
+    let lambda_uri = |function: &str| {
+        format!(
+            "arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{function}.Arn}}/invocations"
+        )
+    };
+    let source_arn = |rest: &str| {
+        format!("!Sub arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{}}}/{rest}", live.id)
+    };
+    let property = |resource: &Value, name: &str| resource.get("Properties").and_then(|p| p.get(name)).map(render);
+
+    let routes: BTreeMap<String, &Value> = template
+        .resources_of_type("AWS::ApiGatewayV2::Route")
+        .filter(|(_, r)| property(r, "ApiId").as_deref() == Some(api_ref.as_str()))
+        .map(|(_, r)| (property(r, "RouteKey").unwrap_or_default(), r))
+        .collect();
+    let expected_keys: BTreeSet<String> = WEBSOCKET_ROUTES.iter().map(|r| r.route_key.to_owned()).collect();
+    assert_eq!(
+        routes.keys().cloned().collect::<BTreeSet<_>>(),
+        expected_keys,
+        "{}'s routes must be manifest::WEBSOCKET_ROUTES",
+        live.id
+    );
+
+    let authorizer_function = manifest_function(WEBSOCKET_AUTHORIZER).logical_id;
+    let mut permissions: BTreeSet<(String, String)> = BTreeSet::new();
+    for route in WEBSOCKET_ROUTES {
+        let resource = routes[route.route_key];
+        let function = manifest_function(route.binary).logical_id;
+        let target = property(resource, "Target").unwrap_or_default();
+        let integration =
+            target.strip_prefix("!Sub integrations/${").and_then(|t| t.strip_suffix('}')).unwrap_or_else(|| {
+                panic!("{}'s Target must be !Sub integrations/${{<integration>}}, is {target}", route.route_key)
+            });
+        let integration = template.resource(integration, "AWS::ApiGatewayV2::Integration");
+        assert_eq!(property(integration, "IntegrationType").as_deref(), Some("AWS_PROXY"));
+        assert_eq!(
+            property(integration, "IntegrationUri"),
+            Some(format!("!Sub {}", lambda_uri(function))),
+            "{} must be integrated with {function} ({})",
+            route.route_key,
+            route.binary
+        );
+        permissions.insert((function.to_owned(), source_arn(&format!("*/{}", route.route_key))));
+
+        let authorization = property(resource, "AuthorizationType").unwrap_or_else(|| "NONE".to_owned());
+        if route.route_key == "$connect" {
+            assert_eq!(authorization, "CUSTOM", "$connect must be authorised by {authorizer_function}");
+            let authorizer_id = property(resource, "AuthorizerId").unwrap_or_default();
+            let authorizer_id = authorizer_id.strip_prefix("!Ref ").expect("$connect's AuthorizerId is a !Ref");
+            let authorizer = template.resource(authorizer_id, "AWS::ApiGatewayV2::Authorizer");
+            assert_eq!(property(authorizer, "AuthorizerType").as_deref(), Some("REQUEST"));
+            assert_eq!(
+                string_list(authorizer.get("Properties").and_then(|p| p.get("IdentitySource"))),
+                [format!("route.request.querystring.{WEBSOCKET_TOKEN_PARAMETER}")],
+                "the authorizer reads the ID token from the `{WEBSOCKET_TOKEN_PARAMETER}` query parameter"
+            );
+            assert_eq!(
+                property(authorizer, "AuthorizerUri"),
+                Some(format!("!Sub {}", lambda_uri(authorizer_function)))
+            );
+            permissions
+                .insert((authorizer_function.to_owned(), source_arn(&format!("authorizers/${{{authorizer_id}}}"))));
+        } else {
+            assert_eq!(authorization, "NONE", "{}: API Gateway authorises $connect only", route.route_key);
+        }
+    }
+
+    let websocket = websocket_functions();
+    let granted: BTreeSet<(String, String)> = template
+        .resources_of_type("AWS::Lambda::Permission")
+        .filter_map(|(id, permission)| {
+            let function = property(permission, "FunctionName").unwrap_or_default();
+            let function = function.strip_prefix("!Ref ")?.to_owned();
+            websocket.contains(function.as_str()).then(|| {
+                assert_eq!(property(permission, "Action").as_deref(), Some("lambda:InvokeFunction"), "{id}");
+                assert_eq!(property(permission, "Principal").as_deref(), Some("apigateway.amazonaws.com"), "{id}");
+                (function, property(permission, "SourceArn").unwrap_or_default())
+            })
+        })
+        .collect();
+    assert_eq!(
+        granted, permissions,
+        "API Gateway may invoke the WebSocket functions for this API's routes and authorizer, and nothing else"
+    );
+
+    let outputs = template.root.get("Outputs").expect("template.yaml has Outputs");
+    let live_url = outputs.get("LiveUrl").and_then(|o| o.get("Value")).map(render);
+    assert_eq!(
+        live_url,
+        Some(format!("!Sub wss://{}", live.host_and_stage())),
+        "the LiveUrl output (the SPA's liveUrl)"
+    );
+    for pusher in CONNECTION_PUSHERS {
+        let id = manifest_function(pusher).logical_id;
+        let endpoint = template
+            .function(id)
+            .get("Properties")
+            .and_then(|p| p.get("Environment"))
+            .and_then(|e| e.get("Variables"))
+            .and_then(|v| v.get(todo_platform::manifest::LIVE_MANAGEMENT_ENDPOINT))
+            .map(render);
+        assert_eq!(endpoint, Some(format!("!Sub https://{}", live.host_and_stage())), "{id} posts to this API's stage");
+    }
+}
+
+/// Every function without a route has exactly one kind of invoker: its stream's event source
+/// mapping, the WebSocket API, or a state machine; a state machine may invoke only the rest and
+/// deliver its logs, nothing more.
+#[test]
+fn functions_without_a_route_are_invoked_by_a_stream_the_websocket_api_or_a_state_machine_only() {
+    let template = Template::load();
+    let consumers: BTreeSet<String> = stream_consumers(&template).into_keys().collect();
+    let websocket = websocket_functions();
     let routeless: BTreeSet<&str> = FUNCTIONS.iter().filter(|f| f.route.is_none()).map(|f| f.logical_id).collect();
 
     let raw: Vec<&str> = template.resources_of_type("AWS::StepFunctions::StateMachine").map(|(id, _)| id).collect();
@@ -472,8 +683,9 @@ fn functions_without_a_route_are_invoked_by_the_stream_or_a_state_machine_only()
                             panic!("{id} may invoke {resource}; grant !GetAtt <Function>.Arn, one function by name")
                         });
                     assert!(
-                        routeless.contains(target) && target != stream_consumer,
-                        "{id} may invoke {target}, which is not a manifest function without a route (other than the stream's consumer)"
+                        routeless.contains(target) && !consumers.contains(target) && !websocket.contains(target),
+                        "{id} may invoke {target}, which is not a manifest function without a route (other than the \
+                         stream consumers and the WebSocket API's functions)"
                     );
                     targets.insert(target.to_owned());
                 }
@@ -502,8 +714,12 @@ fn functions_without_a_route_are_invoked_by_the_stream_or_a_state_machine_only()
         let function = template.function(id);
         let sam_events = function.get("Properties").and_then(|p| p.get("Events")).map(mapping_keys).unwrap_or_default();
         assert!(sam_events.is_empty(), "{id} has no route but SAM Events {sam_events:?}");
-        if id == stream_consumer {
-            assert!(!invoked.contains_key(id), "{id} consumes the event stream; no state machine may invoke it too");
+        if consumers.contains(id) {
+            assert!(!invoked.contains_key(id), "{id} consumes a stream; no state machine may invoke it too");
+            continue;
+        }
+        if websocket.contains(id) {
+            assert!(!invoked.contains_key(id), "{id} serves the WebSocket API; no state machine may invoke it too");
             continue;
         }
         let invokers = invoked.get(id).cloned().unwrap_or_default();
@@ -674,6 +890,12 @@ const CUSTOM_METRICS: &[&str] = &[
     "SnapshotFailures",
     "ReplayEvents",
     "Unavailable",
+    "LivePushesSent",
+    "LivePushesGone",
+    "LivePushesFailed",
+    "LivePushLag",
+    "NotifierBatchFailures",
+    "LiveConnectsDenied",
 ];
 /// The functions that count `Commands` and `CommandsRejected` (labels `Route`, `Outcome`, `Reason`).
 const COMMAND_BINARIES: &[&str] = &["create-todo", "update-todo", "complete-todo", "delete-todo"];
@@ -1118,6 +1340,64 @@ impl TodoApiIdentity {
     }
 }
 
+/// The logical ids of the functions the WebSocket API invokes: its authorizer and its routes'.
+fn websocket_functions() -> BTreeSet<&'static str> {
+    std::iter::once(WEBSOCKET_AUTHORIZER)
+        .chain(WEBSOCKET_ROUTES.iter().map(|r| r.binary))
+        .map(|binary| manifest_function(binary).logical_id)
+        .collect()
+}
+
+/// The one WebSocket API (live updates) and its one stage.
+struct LiveApiIdentity {
+    id: String,
+    stage: String,
+}
+
+impl LiveApiIdentity {
+    fn of(template: &Template) -> Self {
+        let apis: Vec<(&str, &Value)> = template
+            .resources_of_type("AWS::ApiGatewayV2::Api")
+            .filter(|(_, a)| {
+                a.get("Properties").and_then(|p| p.get("ProtocolType")).and_then(Value::as_str) == Some("WEBSOCKET")
+            })
+            .collect();
+        assert_eq!(apis.len(), 1, "template.yaml must declare one WebSocket AWS::ApiGatewayV2::Api (live updates)");
+        let (id, api) = apis[0];
+        assert_eq!(
+            api.get("Properties").and_then(|p| p.get("RouteSelectionExpression")).and_then(Value::as_str),
+            Some("$request.body.action"),
+            "{id}'s RouteSelectionExpression"
+        );
+        let api_ref = format!("!Ref {id}");
+        let stages: Vec<(&str, &Value)> = template
+            .resources_of_type("AWS::ApiGatewayV2::Stage")
+            .filter(|(_, s)| {
+                s.get("Properties").and_then(|p| p.get("ApiId")).map(render).as_deref() == Some(api_ref.as_str())
+            })
+            .collect();
+        assert_eq!(stages.len(), 1, "{id} must have one stage");
+        let (stage, properties) = (stages[0].0, stages[0].1.get("Properties").unwrap_or(&Value::Null));
+        let deployed = properties.get("AutoDeploy").and_then(Value::as_bool) == Some(true)
+            || properties.get("DeploymentId").is_some();
+        assert!(deployed, "{stage} must deploy the API: AutoDeploy: true, or a DeploymentId");
+        Self { id: id.to_owned(), stage: stage.to_owned() }
+    }
+
+    /// `${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}`, as a `!Sub` writes it.
+    fn host_and_stage(&self) -> String {
+        format!("${{{}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/${{{}}}", self.id, self.stage)
+    }
+
+    /// The resource of `execute-api:ManageConnections` that allows posting to this stage's connections.
+    fn post_to_connections(&self) -> String {
+        format!(
+            "!Sub arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{}}}/${{{}}}/POST/@connections/*",
+            self.id, self.stage
+        )
+    }
+}
+
 /// The logical id of the projector's on-failure queue.
 fn failure_queue(template: &Template) -> String {
     let destination = projector_mapping(template).failure_destination;
@@ -1235,18 +1515,43 @@ struct StreamMapping {
 
 /// The one event source mapping on the event table's stream, with the settings the design asks for.
 fn projector_mapping(template: &Template) -> StreamMapping {
+    stream_mapping(template, EVENTS_TABLE)
+}
+
+/// The stream consumers of the manifest by logical id, each with the table whose stream it reads
+/// and its mapping: each is the one function its table's stream invokes.
+fn stream_consumers(template: &Template) -> BTreeMap<String, (&'static str, StreamMapping)> {
+    let mut consumers = BTreeMap::new();
+    for (binary, table) in STREAM_CONSUMERS {
+        let function = manifest_function(binary);
+        let table = table_resource(*table);
+        let mapping = stream_mapping(template, table);
+        assert_eq!(
+            mapping.function, function.logical_id,
+            "the event source mapping on {table}'s stream must invoke {} (manifest::STREAM_CONSUMERS), not {}",
+            function.logical_id, mapping.function
+        );
+        consumers.insert(function.logical_id.to_owned(), (table, mapping));
+    }
+    let mapped = template.resources_of_type("AWS::Lambda::EventSourceMapping").count();
+    assert_eq!(
+        mapped,
+        consumers.len(),
+        "template.yaml has event source mappings manifest::STREAM_CONSUMERS does not list"
+    );
+    consumers
+}
+
+/// The one event source mapping on a table's stream, with the settings the design asks for.
+fn stream_mapping(template: &Template, table: &str) -> StreamMapping {
+    let stream = format!("!GetAtt {table}.StreamArn");
     let mappings: Vec<(&str, &Value)> = template
         .resources_of_type("AWS::Lambda::EventSourceMapping")
         .filter(|(_, m)| {
-            m.get("Properties").and_then(|p| p.get("EventSourceArn")).map(render).as_deref()
-                == Some("!GetAtt EventsTable.StreamArn")
+            m.get("Properties").and_then(|p| p.get("EventSourceArn")).map(render).as_deref() == Some(stream.as_str())
         })
         .collect();
-    assert_eq!(
-        mappings.len(),
-        1,
-        "template.yaml must have exactly one AWS::Lambda::EventSourceMapping on !GetAtt EventsTable.StreamArn"
-    );
+    assert_eq!(mappings.len(), 1, "template.yaml must have exactly one AWS::Lambda::EventSourceMapping on {stream}");
     let (id, mapping) = mappings[0];
     let props = mapping.get("Properties").unwrap_or(&Value::Null);
     let function = props.get("FunctionName").map(render).unwrap_or_default();
@@ -1318,11 +1623,8 @@ fn expected_grants(function: &Function) -> BTreeMap<String, BTreeSet<String>> {
     let mut grants: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (table, actions) in function.dynamodb {
         let resource = match table {
-            Table::Events => format!("!GetAtt {EVENTS_TABLE}.Arn"),
             Table::EventsTimeline => format!("!Sub ${{{EVENTS_TABLE}.Arn}}/index/{USER_TIMELINE_INDEX}"),
-            Table::Todos => format!("!GetAtt {TODO_TABLE}.Arn"),
-            Table::Stats => format!("!GetAtt {STATS_TABLE}.Arn"),
-            Table::Snapshots => format!("!GetAtt {SNAPSHOTS_TABLE}.Arn"),
+            other => format!("!GetAtt {}.Arn", table_resource(*other)),
         };
         grants.entry(resource).or_default().extend(actions.iter().map(|a| (*a).to_owned()));
     }
@@ -1553,4 +1855,64 @@ fn string_list(value: Option<&Value>) -> Vec<String> {
 
 fn mapping_keys(value: &Value) -> BTreeSet<String> {
     value.as_mapping().into_iter().flat_map(|m| m.keys()).filter_map(|k| k.as_str().map(str::to_owned)).collect()
+}
+
+/// The live-updates frames are described in `openapi.yaml`'s components as exactly what
+/// `todo_platform::live` sends: the same members, all required, and the same names of changes.
+#[test]
+fn openapi_describes_the_live_messages_as_sent() {
+    use events_schema::{Timestamp, Todo, TodoId, TodoItem};
+    use todo_platform::live::{LiveMessage, REREAD_MESSAGE};
+
+    let openapi = load_yaml("openapi.yaml");
+    let schema = |name: &str| {
+        openapi
+            .get("components")
+            .and_then(|c| c.get("schemas"))
+            .and_then(|s| s.get(name))
+            .cloned()
+            .unwrap_or_else(|| panic!("openapi.yaml has no components.schemas.{name}"))
+    };
+    let strings = |value: Option<&Value>| -> BTreeSet<String> {
+        value_list(value).into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+    };
+    let at = Timestamp::parse("2026-11-29T10:00:00Z").unwrap();
+    let item = |version, completed| TodoItem {
+        id: TodoId::from_uuid(uuid::Uuid::from_u128(1)),
+        title: "Buy milk".into(),
+        notes: None,
+        completed,
+        created_at: at,
+        updated_at: at,
+        completed_at: None,
+        version,
+    };
+    let states = [
+        Todo::NotCreated,
+        Todo::Live(item(1, false)),
+        Todo::Live(item(2, false)),
+        Todo::Live(item(3, true)),
+        Todo::Live(item(4, false)),
+        Todo::Deleted(item(5, false)),
+    ];
+    let live = schema("LiveMessage");
+    let members = live.get("properties").map(mapping_keys).unwrap_or_default();
+    assert_eq!(strings(live.get("required")), members, "every member of a live message is always sent");
+    let mut changes = BTreeSet::new();
+    for pair in states.windows(2) {
+        let sent: serde_json::Value =
+            serde_json::from_str(&LiveMessage::between(&pair[0], &pair[1]).unwrap().to_json()).unwrap();
+        let keys: BTreeSet<String> = sent.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, members, "the members sent: {sent}");
+        changes.insert(sent["change"].as_str().unwrap().to_owned());
+    }
+    let documented = strings(live.get("properties").and_then(|p| p.get("change")).and_then(|c| c.get("enum")));
+    assert_eq!(changes, documented, "the changes sent are the changes documented");
+
+    let reread: serde_json::Value = serde_json::from_str(REREAD_MESSAGE).unwrap();
+    let reread_schema = schema("LiveReread");
+    assert_eq!(
+        strings(reread_schema.get("properties").and_then(|p| p.get("type")).and_then(|t| t.get("enum"))),
+        BTreeSet::from([reread["type"].as_str().unwrap().to_owned()])
+    );
 }

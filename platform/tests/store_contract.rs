@@ -162,3 +162,86 @@ async fn dynamodb_skips_snapshots_a_writer_left_incomplete() {
     store.put_snapshot(&newest).await.expect("put");
     assert_eq!(store.latest_snapshot(&ann, at(59)).await.expect("latest"), Some(newest));
 }
+
+/// A fresh live connections table in DynamoDB Local, and the store over it.
+async fn fresh_connections() -> todo_platform::store::dynamo::DynamoStore {
+    let client = todo_testkit::dynamodb::client().await;
+    let table = format!("Connections-{}", uuid::Uuid::new_v4().simple());
+    todo_platform::store::dynamo::create_connections_table(&client, &table)
+        .await
+        .expect("creating the connections table in DynamoDB Local");
+    todo_platform::store::dynamo::DynamoStore::new(client, "", "").with_connections_table(table)
+}
+
+macro_rules! connection_contract_tests {
+    ($($check:ident),* $(,)?) => {
+        mod memory_connections {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    super::contract::run_connection_check(stringify!($check), &super::MemoryStore::new()).await;
+                }
+            )*
+        }
+        mod dynamodb_connections {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    super::contract::run_connection_check(stringify!($check), &super::fresh_connections().await).await;
+                }
+            )*
+        }
+
+        #[test]
+        fn every_connection_contract_check_runs_here() {
+            let here = [$(stringify!($check)),*];
+            assert_eq!(here.as_slice(), contract::CONNECTION_CHECKS);
+        }
+    };
+}
+
+connection_contract_tests!(
+    connections_are_listed_per_user_until_removed,
+    connections_past_their_lifetime_are_not_listed,
+);
+
+/// The table's items carry the TTL attribute the template names, two hours after the connection
+/// opened, and the table expires items by it.
+#[tokio::test]
+async fn dynamodb_connections_expire_by_the_templates_ttl_attribute() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use events_schema::{Timestamp, UserId};
+    use todo_platform::manifest::{CONNECTIONS_TTL_ATTRIBUTE, USER_ID_KEY};
+    use todo_platform::store::{Connection, ConnectionId, ConnectionStore as _};
+
+    let client = todo_testkit::dynamodb::client().await;
+    let table = format!("Connections-{}", uuid::Uuid::new_v4().simple());
+    todo_platform::store::dynamo::create_connections_table(&client, &table).await.expect("create the table");
+    let store = todo_platform::store::dynamo::DynamoStore::new(client.clone(), "", "").with_connections_table(&table);
+    let connected_at = Timestamp::parse("2026-11-25T10:00:00.123Z").expect("time");
+    let connection = Connection {
+        user: UserId::parse("ann").expect("user"),
+        id: ConnectionId::parse("Zx1QdcuMoAMCIxw=").expect("id"),
+        connected_at,
+    };
+    store.put_connection(&connection).await.expect("put");
+
+    let items = client
+        .query()
+        .table_name(&table)
+        .key_condition_expression("userId = :user")
+        .expression_attribute_values(":user", AttributeValue::S("ann".into()))
+        .send()
+        .await
+        .expect("query")
+        .items
+        .unwrap_or_default();
+    assert_eq!(items.len(), 1);
+    let expires_at = items[0].get(CONNECTIONS_TTL_ATTRIBUTE).and_then(|v| v.as_n().ok()).expect("the TTL attribute");
+    assert_eq!(expires_at.parse::<i64>().expect("epoch seconds"), connected_at.as_datetime().timestamp() + 2 * 3600);
+    assert_eq!(items[0].get(USER_ID_KEY).and_then(|v| v.as_s().ok()).map(String::as_str), Some("ann"));
+
+    let ttl = client.describe_time_to_live().table_name(&table).send().await.expect("describe TTL");
+    let description = ttl.time_to_live_description.expect("a TTL description");
+    assert_eq!(description.attribute_name.as_deref(), Some(CONNECTIONS_TTL_ATTRIBUTE));
+}

@@ -15,6 +15,7 @@ use futures::StreamExt as _;
 use aws_lambda_events::event::dynamodb::{Event as StreamBatch, EventRecord as StreamRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use events_schema::{Event, EventRecord, TodoId, UserId, evolve, fold};
+use todo_platform::live::LiveSink;
 use todo_platform::store::{
     EventLog, EventTimeline, ProjectionStore, SnapshotStore, StatsStore, StoreError, TodoFacts, WriteGuard,
 };
@@ -55,12 +56,14 @@ pub struct Projector {
     stats: Option<Arc<dyn StatsStore>>,
     /// The user timeline to fold and the store of list snapshots, when they are kept.
     snapshots: Option<(Arc<dyn EventTimeline>, Arc<dyn SnapshotStore>)>,
+    /// Told of every row written, for live updates, when someone listens.
+    live: Option<Arc<dyn LiveSink>>,
 }
 
 impl Projector {
     /// The read model only.
     pub fn new(events: Arc<dyn EventLog>, model: Arc<dyn ProjectionStore>) -> Self {
-        Self { events, model, stats: None, snapshots: None }
+        Self { events, model, stats: None, snapshots: None, live: None }
     }
 
     /// The same projector, also maintaining the stats projection.
@@ -72,6 +75,12 @@ impl Projector {
     /// The same projector, also keeping list snapshots ([`snapshots`]) folded from `timeline`.
     pub fn with_snapshots(mut self, timeline: Arc<dyn EventTimeline>, snapshots: Arc<dyn SnapshotStore>) -> Self {
         self.snapshots = Some((timeline, snapshots));
+        self
+    }
+
+    /// The same projector, handing each row it writes to `sink` (which must never wait).
+    pub fn with_live(mut self, sink: Arc<dyn LiveSink>) -> Self {
+        self.live = Some(sink);
         self
     }
 
@@ -90,7 +99,8 @@ impl Projector {
         Ok(Self::new(store.clone(), store.clone()).with_stats(store.clone()).with_snapshots(store.clone(), store))
     }
 
-    /// Applies one event to its item's row.
+    /// Applies one event to its item's row; a row written is handed to the live sink, if any,
+    /// with the row it replaced.
     pub async fn apply(&self, event: &Event) -> Result<Applied, StoreError> {
         let stored = self.model.state(&event.user_id, &event.todo_id).await?;
         let stored_version = stored.version();
@@ -98,6 +108,7 @@ impl Projector {
             return Ok(Applied::AlreadyApplied);
         }
         let stored_facts = self.stats.as_ref().and_then(|_| TodoFacts::of(&stored));
+        let before = self.live.as_ref().map(|_| stored.clone());
         let next = if stored_version + 1 == event.version {
             evolve(stored, event)
         } else {
@@ -113,7 +124,12 @@ impl Projector {
             stats::apply(stats.as_ref(), &event.user_id, stored_facts.as_ref(), &next).await?;
         }
         Ok(match self.model.put(&event.user_id, &next, WriteGuard::NewerOnly).await? {
-            true => Applied::Written { version },
+            true => {
+                if let (Some(live), Some(before)) = (&self.live, &before) {
+                    live.changed(&event.user_id, before, &next);
+                }
+                Applied::Written { version }
+            }
             false => Applied::Superseded,
         })
     }

@@ -17,6 +17,8 @@ pub struct StreamPoller {
     iterators: BTreeMap<String, Option<String>>,
     /// Shards read to their end.
     finished: std::collections::BTreeSet<String>,
+    /// The sequence number of the last record read from each shard, to resume after.
+    last_read: BTreeMap<String, String>,
 }
 
 impl StreamPoller {
@@ -35,6 +37,7 @@ impl StreamPoller {
             region,
             iterators: BTreeMap::new(),
             finished: Default::default(),
+            last_read: BTreeMap::new(),
         })
     }
 
@@ -57,16 +60,7 @@ impl StreamPoller {
                 if self.iterators.contains_key(&id) || self.finished.contains(&id) {
                     continue;
                 }
-                let iterator = self
-                    .streams
-                    .get_shard_iterator()
-                    .stream_arn(&self.stream_arn)
-                    .shard_id(&id)
-                    .shard_iterator_type(ShardIteratorType::TrimHorizon)
-                    .send()
-                    .await
-                    .context("GetShardIterator")?
-                    .shard_iterator;
+                let iterator = self.resume(&id).await?;
                 self.iterators.insert(id, iterator);
             }
             start = description.last_evaluated_shard_id;
@@ -87,13 +81,45 @@ impl StreamPoller {
                 self.finished.insert(shard_id);
                 continue;
             };
-            let output = self.streams.get_records().shard_iterator(iterator).send().await.context("GetRecords")?;
+            let output = match self.streams.get_records().shard_iterator(iterator).send().await {
+                Ok(output) => output,
+                // An iterator the stream no longer honours (expired, or past trimmed records):
+                // resume after the last record read. DynamoDB Local refuses the first iterator of
+                // a shard that was empty when another of its tables also had a stream.
+                Err(error)
+                    if error.as_service_error().is_some_and(|refused| {
+                        refused.is_expired_iterator_exception() || refused.is_trimmed_data_access_exception()
+                    }) =>
+                {
+                    let iterator = self.resume(&shard_id).await?;
+                    self.iterators.insert(shard_id, iterator);
+                    continue;
+                }
+                Err(error) => return Err(error).context("GetRecords"),
+            };
             for record in output.records.unwrap_or_default() {
+                if let Some(sequence_number) =
+                    record.dynamodb.as_ref().and_then(|change| change.sequence_number.clone())
+                {
+                    self.last_read.insert(shard_id.clone(), sequence_number);
+                }
                 records.push(self.lambda_record(record));
             }
             self.iterators.insert(shard_id, output.next_shard_iterator);
         }
         serde_json::from_value(json!({ "Records": records })).context("building the Lambda stream event")
+    }
+
+    /// An iterator just after the last record read from `shard_id`, or at its oldest record.
+    async fn resume(&self, shard_id: &str) -> anyhow::Result<Option<String>> {
+        let request = self.streams.get_shard_iterator().stream_arn(&self.stream_arn).shard_id(shard_id);
+        let request = match self.last_read.get(shard_id) {
+            Some(sequence_number) => {
+                request.shard_iterator_type(ShardIteratorType::AfterSequenceNumber).sequence_number(sequence_number)
+            }
+            None => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
+        };
+        Ok(request.send().await.context("GetShardIterator")?.shard_iterator)
     }
 
     /// One record in the JSON shape Lambda delivers.

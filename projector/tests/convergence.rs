@@ -12,6 +12,7 @@ use projector::Projector;
 use projector::job::Projection;
 use projector::replay::{ReplayOptions, Stores, replay};
 use proptest::prelude::*;
+use todo_platform::live::{LiveMessage, LiveSink};
 use todo_platform::store::memory::MemoryStore;
 use todo_platform::store::{EventLog, ProjectionStore, StatsStore, TodoFacts};
 
@@ -53,7 +54,7 @@ fn history(user: &UserId, todo: TodoId, steps: &[Step], start_second: u32) -> Ve
     let mut state = Todo::NotCreated;
     let mut events = Vec::new();
     let create = Command::Create { title: Title::parse("first").expect("title"), notes: None };
-    let mut at = Timestamp::parse(&format!("2026-11-25T10:00:{:02}Z", start_second % 60)).expect("time");
+    let mut at = Timestamp::from_datetime(a_day_ago() + chrono::Duration::seconds(i64::from(start_second % 60)));
     for command in std::iter::once(create).chain(steps.iter().map(command)) {
         let Ok(payloads) = decide(&state, command, &Context::default()) else { continue };
         for payload in payloads {
@@ -157,6 +158,57 @@ proptest! {
             // Incrementally maintained stats rows lag behind renames, which verify does not call drift.
             let incremental = replay(Stores::of(store.as_ref()), &verify, |_| {}).await.expect("verify");
             prop_assert_eq!(incremental.drift_count, 0, "{:?}", incremental.drift);
+            Ok(())
+        })?;
+    }
+}
+
+/// What the projector handed to live updates: (user, row before, row after), in call order.
+#[derive(Default)]
+struct Pushes(std::sync::Mutex<Vec<(UserId, Todo, Todo)>>);
+
+impl LiveSink for Pushes {
+    fn changed(&self, user: &UserId, before: &Todo, after: &Todo) {
+        self.0.lock().expect("pushes").push((user.clone(), before.clone(), after.clone()));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// Whatever the delivery, each todo's pushes go to its owner, chain row to row (each starts
+    /// from the row the previous one wrote), move its version forward, and end at the fold: a
+    /// session that applies them shows what the read model holds.
+    #[test]
+    fn live_updates_follow_the_read_model((histories, delivery) in scenario()) {
+        runtime().block_on(async {
+            let store = Arc::new(MemoryStore::new());
+            let all: Vec<&Event> = histories.iter().flatten().collect();
+            for history in &histories {
+                store.append(history).await.expect("append");
+            }
+            let pushes = Arc::new(Pushes::default());
+            let projector = Projector::new(store.clone(), store.clone()).with_live(pushes.clone());
+            for index in &delivery {
+                projector.apply(all[*index]).await.expect("apply");
+            }
+            let pushes = pushes.0.lock().expect("pushes").clone();
+            for history in &histories {
+                let first = &history[0];
+                let mine: Vec<&(UserId, Todo, Todo)> =
+                    pushes.iter().filter(|(_, _, after)| after.item().map(|i| i.id) == Some(first.todo_id)).collect();
+                prop_assert!(!mine.is_empty(), "the todo was written, so it was pushed");
+                prop_assert!(mine.iter().all(|(user, _, _)| user == &first.user_id), "only to the todo's owner");
+                prop_assert_eq!(&mine[0].1, &Todo::NotCreated);
+                for pair in mine.windows(2) {
+                    prop_assert_eq!(&pair[0].2, &pair[1].1, "each push starts from the row the last one wrote");
+                }
+                for (_, before, after) in &mine {
+                    let message = LiveMessage::between(before, after);
+                    prop_assert_eq!(message.map(|m| m.version), Some(after.version()), "every push is a message");
+                }
+                prop_assert_eq!(&mine[mine.len() - 1].2, &fold(history));
+            }
             Ok(())
         })?;
     }
@@ -273,4 +325,14 @@ async fn a_backfilled_stats_projection_equals_an_incrementally_maintained_one() 
     }
     let clean = replay(Stores::of(without_stats.as_ref()), &verify, |_| {}).await.expect("verify");
     assert_eq!(clean.drift_count, 0);
+}
+
+/// A day ago, to the second: histories start there, recent enough that no tombstone's TTL (7 days
+/// after its deletion) has passed, which DynamoDB Local would act on in the middle of a test.
+fn a_day_ago() -> chrono::DateTime<chrono::Utc> {
+    static START: std::sync::LazyLock<chrono::DateTime<chrono::Utc>> = std::sync::LazyLock::new(|| {
+        let now = chrono::Utc::now() - chrono::Duration::days(1);
+        now - chrono::Duration::nanoseconds(i64::from(chrono::Timelike::nanosecond(&now)))
+    });
+    *START
 }

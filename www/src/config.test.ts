@@ -23,6 +23,17 @@ describe('parseConfig', () => {
     expect(config.scope).toBe('openid email profile');
   });
 
+  it('takes a ws:// or wss:// liveUrl, and no liveUrl as "no live updates"', () => {
+    expect(parseConfig({ ...LOCAL, liveUrl: 'ws://127.0.0.1:8080/live' }).liveUrl).toBe('ws://127.0.0.1:8080/live');
+    expect(parseConfig({ ...LOCAL, liveUrl: 'wss://abc.execute-api.eu-west-1.amazonaws.com/prod' }).liveUrl).toBe(
+      'wss://abc.execute-api.eu-west-1.amazonaws.com/prod',
+    );
+    expect(parseConfig(LOCAL).liveUrl).toBeUndefined();
+    expect(parseConfig({ ...LOCAL, liveUrl: null }).liveUrl).toBeUndefined();
+    expect(() => parseConfig({ ...LOCAL, liveUrl: 'http://127.0.0.1:8080/live' })).toThrow(/ws:\/\/ or wss:\/\//);
+    expect(() => parseConfig({ ...LOCAL, liveUrl: 42 })).toThrow(ConfigError);
+  });
+
   it('names what is missing', () => {
     expect(() => parseConfig({ ...LOCAL, clientId: '', authority: undefined })).toThrow(/authority, clientId/);
     expect(() => parseConfig([])).toThrow(ConfigError);

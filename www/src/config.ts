@@ -15,6 +15,11 @@ export interface RuntimeConfig {
    * `https://<domain>/logout?client_id=..&logout_uri=..`. Null: use the provider's end-session endpoint.
    */
   logoutUrl: string | null;
+  /**
+   * The live updates socket, `ws://` or `wss://` without a query (locally `ws://<host>/live`, on AWS
+   * the WebSocket API's stage URL). Absent: no live updates; the list is as fresh as its last read.
+   */
+  liveUrl?: string;
 }
 
 export class ConfigError extends Error {
@@ -47,7 +52,23 @@ export function parseConfig(raw: unknown): RuntimeConfig {
     postLogoutRedirectUri: record.postLogoutRedirectUri as string,
     scope: typeof record.scope === 'string' && record.scope ? record.scope : 'openid email profile',
     logoutUrl: logoutUrl ? logoutUrl : null,
+    liveUrl: parseLiveUrl(record.liveUrl),
   };
+}
+
+function parseLiveUrl(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new ConfigError('config.json: liveUrl must be a string or null.');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`config.json: liveUrl ${value} is not a URL.`);
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+    throw new ConfigError(`config.json: liveUrl must be a ws:// or wss:// URL, not ${value}.`);
+  }
+  return value;
 }
 
 export async function loadConfig(fetchImpl: typeof fetch = (i, init) => fetch(i, init)): Promise<RuntimeConfig> {

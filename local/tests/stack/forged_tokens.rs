@@ -11,7 +11,7 @@ use todo_local::auth::verify::{RejectedToken, TokenVerifier};
 
 use crate::helpers::{CLIENT_ID, TestStack, payload};
 
-fn now() -> i64 {
+pub fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
@@ -19,14 +19,15 @@ fn b64(value: &Value) -> String {
     URL_SAFE_NO_PAD.encode(value.to_string())
 }
 
-struct Forger {
+/// Makes the tokens an attacker could bring, from a genuine one of the stack.
+pub struct Forger {
     claims: Value,
     real_key: SigningKey,
     jwks: Jwks,
 }
 
 impl Forger {
-    async fn new(stack: &TestStack, id_token: &str) -> Self {
+    pub async fn new(stack: &TestStack, id_token: &str) -> Self {
         let jwks: Jwks =
             stack.client.get(stack.url("/auth/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
         Self { claims: payload(id_token), real_key: SigningKey::load_or_generate(&stack.auth_dir()).unwrap(), jwks }
@@ -45,12 +46,12 @@ impl Forger {
     }
 
     /// The `alg: none` attack: no signature at all.
-    fn unsigned(&self) -> String {
+    pub fn unsigned(&self) -> String {
         format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT", "kid": self.kid()})), b64(&self.claims))
     }
 
     /// A well-formed RS256 token by another key, claiming the real key's kid.
-    fn signed_by_another_key(&self, reuse_kid: bool) -> String {
+    pub fn signed_by_another_key(&self, reuse_kid: bool) -> String {
         let other_dir = tempfile::tempdir().unwrap();
         let other = SigningKey::load_or_generate(other_dir.path()).unwrap();
         if !reuse_kid {
@@ -63,7 +64,7 @@ impl Forger {
     }
 
     /// The key-confusion attack: HMAC keyed with the (public) RSA key's PEM.
-    fn hs256_with_public_key(&self) -> String {
+    pub fn hs256_with_public_key(&self) -> String {
         let jwk = &self.jwks.keys[0];
         let components = PublicKeyComponents {
             n: URL_SAFE_NO_PAD.decode(&jwk.n).unwrap(),
@@ -76,11 +77,11 @@ impl Forger {
         jsonwebtoken::encode(&header, &self.claims, &EncodingKey::from_secret(pem.as_bytes())).unwrap()
     }
 
-    fn signed(&self, changes: Value) -> String {
+    pub fn signed(&self, changes: Value) -> String {
         self.real_key.sign(&self.claims_with(changes)).unwrap()
     }
 
-    fn tampered(&self, genuine: &str) -> String {
+    pub fn tampered(&self, genuine: &str) -> String {
         let parts: Vec<&str> = genuine.split('.').collect();
         let forged_payload = b64(&self.claims_with(json!({"email": "mallory@example.com"})));
         format!("{}.{}.{}", parts[0], forged_payload, parts[2])

@@ -1,6 +1,8 @@
-//! One running stack per test: port 0, a temp data dir, echo functions behind the router.
+//! One running stack per test: port 0, a temp data dir, echo functions behind the router (or the
+//! real ones on the embedded store, [`TestStack::start_embedded`]).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use aws_lc_rs::digest::{SHA256, digest};
 use base64::Engine;
@@ -10,8 +12,9 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use reqwest::redirect::Policy;
 use serde_json::{Value, json};
 use tempfile::TempDir;
-use todo_local::app::{BoundStack, ServeConfig};
+use todo_local::app::{BoundStack, ServeConfig, dev_issuer};
 use todo_local::gateway::functions::Functions;
+use todo_local::live::LiveHub;
 use todo_platform::manifest::FUNCTIONS;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -25,6 +28,8 @@ pub struct TestStack {
     pub port: u16,
     pub data_dir: PathBuf,
     pub client: reqwest::Client,
+    /// The stack's `/live` connections.
+    pub live: Arc<LiveHub>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
     _temp: Option<TempDir>,
@@ -39,16 +44,24 @@ impl TestStack {
         stack
     }
 
+    /// A fresh stack with the real functions on the embedded store, its projector running.
+    pub async fn start_embedded() -> Self {
+        let temp = tempfile::tempdir().unwrap();
+        let bound = BoundStack::bind(serve_config(temp.path(), 0)).await.unwrap();
+        let functions = todo_local::backend::functions(&bound.context()).await.unwrap();
+        let mut stack = Self::serve(bound, functions, temp.path());
+        stack._temp = Some(temp);
+        stack
+    }
+
     pub async fn start_with(data_dir: &Path, port: u16, functions: Functions) -> Self {
-        let config = ServeConfig {
-            port,
-            data_dir: data_dir.to_path_buf(),
-            www_dir: data_dir.join("www"),
-            extra_redirect_uris: Vec::new(),
-            cognito: None,
-            dynamodb_endpoint: None,
-        };
-        let app = BoundStack::bind(config).await.unwrap().with_functions(functions).unwrap();
+        let bound = BoundStack::bind(serve_config(data_dir, port)).await.unwrap();
+        Self::serve(bound, functions, data_dir)
+    }
+
+    fn serve(bound: BoundStack, functions: Functions, data_dir: &Path) -> Self {
+        let live = bound.context().live;
+        let app = bound.with_functions(functions).unwrap();
         let (shutdown, stopped) = oneshot::channel();
         let (origin, port) = (app.origin(), app.port());
         let server = tokio::spawn(app.run_until(async {
@@ -59,6 +72,7 @@ impl TestStack {
             port,
             data_dir: data_dir.to_path_buf(),
             client: reqwest::Client::builder().redirect(Policy::none()).build().unwrap(),
+            live,
             shutdown: Some(shutdown),
             server: Some(server),
             _temp: None,
@@ -86,6 +100,11 @@ impl TestStack {
 
     pub fn auth_dir(&self) -> PathBuf {
         self.data_dir.join("auth")
+    }
+
+    /// An ID token for `email` that this stack accepts, as `todo-local token` makes one.
+    pub fn token(&self, email: &str) -> String {
+        todo_local::auth::issue_token_for(&self.auth_dir(), &dev_issuer(self.port), email).unwrap()
     }
 
     pub async fn api(&self, method: reqwest::Method, path: &str, token: Option<&str>) -> reqwest::Response {
@@ -161,6 +180,17 @@ impl TestStack {
         let response = self.exchange(&code, &pkce.verifier).await;
         assert_eq!(response.status(), 200);
         response.json().await.unwrap()
+    }
+}
+
+fn serve_config(data_dir: &Path, port: u16) -> ServeConfig {
+    ServeConfig {
+        port,
+        data_dir: data_dir.to_path_buf(),
+        www_dir: data_dir.join("www"),
+        extra_redirect_uris: Vec::new(),
+        cognito: None,
+        dynamodb_endpoint: None,
     }
 }
 

@@ -6,6 +6,7 @@ mod binary;
 mod discovery;
 mod forged_tokens;
 mod gateway;
+mod live;
 mod sign_in;
 mod spa;
 mod storage;

@@ -20,9 +20,35 @@ async fn config_json_points_the_spa_at_this_stack() {
             "redirectUri": format!("{origin}/"),
             "postLogoutRedirectUri": format!("{origin}/"),
             "scope": "openid email profile",
-            "logoutUrl": null
+            "logoutUrl": null,
+            "liveUrl": format!("ws://127.0.0.1:{}/live", stack.port)
         })
     );
+
+    // The socket is named as the browser named the server, and wss behind a TLS proxy.
+    let by_name: Value = stack
+        .client
+        .get(stack.url("/config.json"))
+        .header("host", format!("localhost:{}", stack.port))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_name["liveUrl"], format!("ws://localhost:{}/live", stack.port));
+    let behind_tls: Value = stack
+        .client
+        .get(stack.url("/config.json"))
+        .header("host", "todo.example.com")
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(behind_tls["liveUrl"], "wss://todo.example.com/live");
     stack.stop().await;
 }
 

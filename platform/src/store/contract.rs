@@ -3,7 +3,8 @@
 //! "works on SQLite" means "works on DynamoDB". Each check starts from an empty store.
 //!
 //! The list snapshot checks ([`SNAPSHOT_CHECKS`], [`run_snapshot_check`]) are a suite of their
-//! own, on any [`SnapshotStore`].
+//! own, on any [`SnapshotStore`]; so are the live connection checks ([`CONNECTION_CHECKS`],
+//! [`run_connection_check`]), on any [`ConnectionStore`].
 
 use events_schema::{
     Event, EventMetadata, EventRecord, Timestamp, Todo, TodoCompleted, TodoCreated, TodoDeleted, TodoEvent, TodoId,
@@ -77,6 +78,20 @@ pub async fn run_snapshot_check(check: &str, store: &dyn SnapshotStore) {
     }
 }
 
+/// The live connection checks, by name: a suite of their own, for every adapter that implements
+/// [`ConnectionStore`] (`run_connection_check`).
+pub const CONNECTION_CHECKS: &[&str] =
+    &["connections_are_listed_per_user_until_removed", "connections_past_their_lifetime_are_not_listed"];
+
+/// Runs one live connection check by name against an empty store.
+pub async fn run_connection_check(check: &str, store: &dyn ConnectionStore) {
+    match check {
+        "connections_are_listed_per_user_until_removed" => connections_are_listed_per_user_until_removed(store).await,
+        "connections_past_their_lifetime_are_not_listed" => connections_past_their_lifetime_are_not_listed(store).await,
+        other => panic!("no connection contract check named {other}"),
+    }
+}
+
 fn user(name: &str) -> UserId {
     UserId::parse(name).expect("valid user")
 }
@@ -87,7 +102,17 @@ fn todo(n: u128) -> TodoId {
 }
 
 fn at(second: u32) -> Timestamp {
-    Timestamp::parse(&format!("2026-11-25T10:{:02}:{:02}Z", second / 60, second % 60)).expect("valid time")
+    Timestamp::from_datetime(a_day_ago() + chrono::Duration::seconds(i64::from(second)))
+}
+
+/// A day ago, to the second: histories start there, recent enough that no tombstone's TTL (7 days
+/// after its deletion) has passed, which DynamoDB Local would act on in the middle of a test.
+fn a_day_ago() -> chrono::DateTime<chrono::Utc> {
+    static START: std::sync::LazyLock<chrono::DateTime<chrono::Utc>> = std::sync::LazyLock::new(|| {
+        let now = chrono::Utc::now() - chrono::Duration::days(1);
+        now - chrono::Duration::nanoseconds(i64::from(chrono::Timelike::nanosecond(&now)))
+    });
+    *START
 }
 
 fn event(user_id: &UserId, todo_id: TodoId, version: u64, second: u32, payload: TodoEvent) -> Event {
@@ -627,4 +652,65 @@ async fn a_large_snapshot_round_trips_exactly(store: &dyn SnapshotStore) {
     let read = latest(store, &ann, at(20)).await.expect("the snapshot");
     assert_eq!(read.todos.len(), large.todos.len(), "every todo comes back");
     assert_eq!(read, large, "every todo comes back as it was, deleted ones included, in order");
+}
+
+// ------------------------------------------------------------------------------- live connections
+
+fn connection(owner: &UserId, id: &str, second: u32) -> Connection {
+    Connection { user: owner.clone(), id: ConnectionId::parse(id).expect("a connection id"), connected_at: at(second) }
+}
+
+async fn connection_ids(store: &dyn ConnectionStore, owner: &UserId, now: Timestamp) -> Vec<String> {
+    let listed = store.user_connections(owner, now).await.expect("list connections");
+    assert!(listed.iter().all(|c| &c.user == owner), "only the user's own connections are listed");
+    listed.iter().map(|c| c.id.to_string()).collect()
+}
+
+async fn connections_are_listed_per_user_until_removed(store: &dyn ConnectionStore) {
+    let (ann, anna, bob) = (user("ann"), user("anna"), user("bob"));
+    let now = at(100);
+    assert!(connection_ids(store, &ann, now).await.is_empty(), "no connection before any was made");
+
+    let first = connection(&ann, "Zx1QdcuMoAMCIxw=", 1);
+    for made in [&first, &connection(&ann, "AbC-9_dcuMoAMC=", 2), &connection(&anna, "anna0001=", 3)] {
+        store.put_connection(made).await.expect("put a connection");
+    }
+    store.put_connection(&connection(&bob, "bob00001=", 4)).await.expect("put a connection");
+    store.put_connection(&first).await.expect("recording a connection again");
+
+    assert_eq!(connection_ids(store, &ann, now).await, ["AbC-9_dcuMoAMC=", "Zx1QdcuMoAMCIxw="], "in id order, once");
+    let listed = store.user_connections(&ann, now).await.expect("list connections");
+    assert_eq!(listed.last(), Some(&first), "a connection comes back as it was recorded");
+    assert_eq!(connection_ids(store, &bob, now).await, ["bob00001="]);
+    assert_eq!(connection_ids(store, &anna, now).await, ["anna0001="], "a user whose id extends another's");
+    assert!(connection_ids(store, &user("carol"), now).await.is_empty());
+
+    store.remove_connection(&ann, &first.id).await.expect("remove a connection");
+    assert_eq!(connection_ids(store, &ann, now).await, ["AbC-9_dcuMoAMC="]);
+    store.remove_connection(&ann, &first.id).await.expect("removing it again is no error");
+    let bobs = ConnectionId::parse("bob00001=").expect("a connection id");
+    store.remove_connection(&ann, &bobs).await.expect("removing under another user is no error");
+    assert_eq!(connection_ids(store, &bob, now).await, ["bob00001="], "nobody removes another user's connection");
+}
+
+async fn connections_past_their_lifetime_are_not_listed(store: &dyn ConnectionStore) {
+    let ann = user("ann");
+    let (early, late) = (connection(&ann, "early000=", 0), connection(&ann, "late0000=", 600));
+    store.put_connection(&early).await.expect("put a connection");
+    store.put_connection(&late).await.expect("put a connection");
+    let after = |made: &Connection, lifetime: chrono::Duration, micros: i64| {
+        Timestamp::from_datetime(made.connected_at.as_datetime() + lifetime + chrono::Duration::microseconds(micros))
+    };
+    assert_eq!(early.expires_at(), after(&early, CONNECTION_LIFETIME, 0), "API Gateway's two hours");
+    assert_eq!(
+        connection_ids(store, &ann, after(&early, CONNECTION_LIFETIME, -1)).await,
+        ["early000=", "late0000="],
+        "open until its lifetime is over"
+    );
+    assert_eq!(
+        connection_ids(store, &ann, after(&early, CONNECTION_LIFETIME, 0)).await,
+        ["late0000="],
+        "API Gateway has closed it by then, whatever became of its $disconnect"
+    );
+    assert!(connection_ids(store, &ann, after(&late, chrono::Duration::hours(3), 0)).await.is_empty());
 }

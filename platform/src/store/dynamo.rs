@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 
 use super::*;
 use crate::manifest::{
-    EVENT_KEY, OCCURRED_AT_KEY, SNAPSHOT_KEY, TODO_ID_KEY, TODO_TABLE_TTL_ATTRIBUTE, USER_ID_KEY, USER_TIMELINE_INDEX,
+    CONNECTION_ID_KEY, CONNECTIONS_TTL_ATTRIBUTE, EVENT_KEY, OCCURRED_AT_KEY, SNAPSHOT_KEY, TODO_ID_KEY,
+    TODO_TABLE_TTL_ATTRIBUTE, USER_ID_KEY, USER_TIMELINE_INDEX,
 };
 
 type Item = HashMap<String, AttributeValue>;
@@ -35,6 +36,7 @@ pub struct DynamoStore {
     todo_table: String,
     stats_table: String,
     snapshots_table: String,
+    connections_table: String,
 }
 
 impl DynamoStore {
@@ -46,6 +48,7 @@ impl DynamoStore {
             todo_table: todo_table.into(),
             stats_table: String::new(),
             snapshots_table: String::new(),
+            connections_table: String::new(),
         }
     }
 
@@ -58,6 +61,12 @@ impl DynamoStore {
     /// The same store, with the list snapshots' table.
     pub fn with_snapshots_table(mut self, snapshots_table: impl Into<String>) -> Self {
         self.snapshots_table = snapshots_table.into();
+        self
+    }
+
+    /// The same store, also keeping the live updates' connections in `connections_table`.
+    pub fn with_connections_table(mut self, connections_table: impl Into<String>) -> Self {
+        self.connections_table = connections_table.into();
         self
     }
 
@@ -175,6 +184,15 @@ impl TodoRow {
             expires_at,
         }
     }
+}
+
+/// A read-model row as its table's stream carries it (a record's `OldImage` or `NewImage`, as
+/// Lambda delivers it or as the SDK reads it): the row's user and the todo's state.
+pub fn todo_state_from_image(image: impl Into<serde_dynamo::Item>) -> Result<(UserId, Todo), StoreError> {
+    let item: Item = image.into().into();
+    let row = decode_row(item)?;
+    let state = row.state();
+    Ok((row.user, state))
 }
 
 fn decode_row(item: Item) -> Result<Row, StoreError> {
@@ -835,14 +853,20 @@ async fn create_user_table_if_missing(client: &Client, table: &str, sort_key: &s
     use anyhow::Context as _;
     let existing = client.list_tables().send().await.context("ListTables")?.table_names.unwrap_or_default();
     if !existing.iter().any(|t| t == table) {
-        create_user_table(client, table, sort_key).await?;
+        create_user_table(client, table, sort_key, None).await?;
     }
     wait_until_active(client, table).await
 }
 
 /// A table of a user's items (`userId`, then the string `sort_key`): the read model's and the
-/// stats' (one row per todo, `todoId`), the snapshots' (`snapshotKey`).
-async fn create_user_table(client: &Client, table: &str, sort_key: &str) -> anyhow::Result<()> {
+/// stats' (one row per todo, `todoId`), the snapshots' (`snapshotKey`), the connections'
+/// (`connectionId`); with a stream of that view when there is one.
+async fn create_user_table(
+    client: &Client,
+    table: &str,
+    sort_key: &str,
+    stream: Option<StreamViewType>,
+) -> anyhow::Result<()> {
     use anyhow::Context as _;
     let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
     let attribute =
@@ -855,10 +879,35 @@ async fn create_user_table(client: &Client, table: &str, sort_key: &str) -> anyh
         .key_schema(key(sort_key, KeyType::Range)?)
         .attribute_definitions(attribute(USER_ID_KEY)?)
         .attribute_definitions(attribute(sort_key)?)
+        .set_stream_specification(
+            stream
+                .map(|view| StreamSpecification::builder().stream_enabled(true).stream_view_type(view).build())
+                .transpose()?,
+        )
         .send()
         .await
         .with_context(|| format!("CreateTable {table}"))?;
     Ok(())
+}
+
+/// Creates `ConnectionsTable` as `template.yaml` declares it (TTL on `expiresAt`) unless it exists,
+/// and waits until it is active.
+pub async fn create_connections_table(client: &Client, connections_table: &str) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let existing = client.list_tables().send().await.context("ListTables")?.table_names.unwrap_or_default();
+    if !existing.iter().any(|t| t == connections_table) {
+        create_user_table(client, connections_table, CONNECTION_ID_KEY, None).await?;
+        client
+            .update_time_to_live()
+            .table_name(connections_table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder().enabled(true).attribute_name(CONNECTIONS_TTL_ATTRIBUTE).build()?,
+            )
+            .send()
+            .await
+            .with_context(|| format!("UpdateTimeToLive {connections_table}"))?;
+    }
+    wait_until_active(client, connections_table).await
 }
 
 /// Creates both tables as `template.yaml` declares them (for DynamoDB Local and the tests), and
@@ -900,7 +949,8 @@ pub async fn create_tables(client: &Client, events_table: &str, todo_table: &str
             .with_context(|| format!("CreateTable {events_table}"))?;
     }
     if !existing.iter().any(|t| t == todo_table) {
-        create_user_table(client, todo_table, TODO_ID_KEY).await?;
+        // The read model's stream carries both images: the notifier pushes each change from them.
+        create_user_table(client, todo_table, TODO_ID_KEY, Some(StreamViewType::NewAndOldImages)).await?;
         client
             .update_time_to_live()
             .table_name(todo_table)
@@ -929,4 +979,83 @@ async fn wait_until_active(client: &Client, table: &str) -> anyhow::Result<()> {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     anyhow::bail!("table {table} did not become active within a minute")
+}
+
+/// One connection as `ConnectionsTable` holds it.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConnectionItem {
+    user_id: String,
+    connection_id: String,
+    connected_at: Timestamp,
+    /// Epoch seconds after which DynamoDB may remove the item (API Gateway has closed it by then).
+    expires_at: i64,
+}
+
+#[async_trait]
+impl ConnectionStore for DynamoStore {
+    async fn put_connection(&self, connection: &Connection) -> Result<(), StoreError> {
+        let item = ConnectionItem {
+            user_id: connection.user.to_string(),
+            connection_id: connection.id.to_string(),
+            connected_at: connection.connected_at,
+            expires_at: connection.expires_at().as_datetime().timestamp(),
+        };
+        let item: Item = serde_dynamo::to_item(item).map_err(|e| StoreError::backend("encode a connection", e))?;
+        self.client
+            .put_item()
+            .table_name(&self.connections_table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(sdk_error("PutItem ConnectionsTable"))?;
+        Ok(())
+    }
+
+    async fn remove_connection(&self, user: &UserId, id: &ConnectionId) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.connections_table)
+            .key(USER_ID_KEY, s(user.as_str()))
+            .key(CONNECTION_ID_KEY, s(id.as_str()))
+            .send()
+            .await
+            .map_err(sdk_error("DeleteItem ConnectionsTable"))?;
+        Ok(())
+    }
+
+    async fn user_connections(&self, user: &UserId, now: Timestamp) -> Result<Vec<Connection>, StoreError> {
+        let mut connections = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.connections_table)
+                .consistent_read(true)
+                .key_condition_expression("userId = :user")
+                .expression_attribute_values(":user", s(user.as_str()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_error("Query ConnectionsTable"))?;
+            for item in page.items.unwrap_or_default() {
+                let key = format!("connection {user} {:?}", item.get(CONNECTION_ID_KEY));
+                let corrupt = |detail: String| StoreError::CorruptRow { key: key.clone(), detail };
+                let stored: ConnectionItem = serde_dynamo::from_item(item).map_err(|e| corrupt(e.to_string()))?;
+                let connection = Connection {
+                    user: user.clone(),
+                    id: ConnectionId::parse(&stored.connection_id).map_err(|e| corrupt(e.to_string()))?,
+                    connected_at: stored.connected_at,
+                };
+                if connection.is_open_at(now) {
+                    connections.push(connection);
+                }
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(connections);
+            }
+        }
+    }
 }

@@ -17,6 +17,7 @@ pub struct MemoryStore {
     rows: Mutex<BTreeMap<(UserId, TodoId), Todo>>,
     facts: Mutex<BTreeMap<(UserId, TodoId), TodoFacts>>,
     snapshots: Mutex<BTreeMap<(UserId, Timestamp), ListSnapshot>>,
+    connections: Mutex<BTreeMap<(UserId, ConnectionId), Connection>>,
 }
 
 /// Whether a user's items are in a scan's scope.
@@ -43,6 +44,10 @@ impl MemoryStore {
 
     fn snapshots(&self) -> std::sync::MutexGuard<'_, BTreeMap<(UserId, Timestamp), ListSnapshot>> {
         self.snapshots.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn connections(&self) -> std::sync::MutexGuard<'_, BTreeMap<(UserId, ConnectionId), Connection>> {
+        self.connections.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn fact_rows(&self) -> std::sync::MutexGuard<'_, BTreeMap<(UserId, TodoId), TodoFacts>> {
@@ -252,5 +257,27 @@ impl SnapshotStore for MemoryStore {
     async fn put_snapshot(&self, snapshot: &ListSnapshot) -> Result<(), StoreError> {
         self.snapshots().insert((snapshot.user.clone(), snapshot.at), snapshot.clone());
         Ok(())
+    }
+}
+
+#[async_trait]
+impl ConnectionStore for MemoryStore {
+    async fn put_connection(&self, connection: &Connection) -> Result<(), StoreError> {
+        self.connections().insert((connection.user.clone(), connection.id.clone()), connection.clone());
+        Ok(())
+    }
+
+    async fn remove_connection(&self, user: &UserId, id: &ConnectionId) -> Result<(), StoreError> {
+        self.connections().remove(&(user.clone(), id.clone()));
+        Ok(())
+    }
+
+    async fn user_connections(&self, user: &UserId, now: Timestamp) -> Result<Vec<Connection>, StoreError> {
+        Ok(self
+            .connections()
+            .iter()
+            .filter(|((owner, _), connection)| owner == user && connection.is_open_at(now))
+            .map(|(_, connection)| connection.clone())
+            .collect())
     }
 }

@@ -9,10 +9,12 @@ use async_trait::async_trait;
 use events_schema::{DecodeError, Event, EventRecord, Timestamp, Todo, TodoId, TodoItem, UserId, event_key};
 use serde::{Deserialize, Serialize};
 
+mod connections;
 pub mod dynamo;
 pub mod memory;
 mod snapshot;
 
+pub use connections::{CONNECTION_LIFETIME, Connection, ConnectionId, ConnectionIdError, ConnectionStore};
 pub use snapshot::{ListFold, ListSnapshot, SNAPSHOT_MARGIN, SnapshotStore};
 
 pub mod contract;

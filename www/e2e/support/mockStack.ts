@@ -1,16 +1,18 @@
 /**
  * A stand-in for the local stack, entirely inside the browser context's request routing: the built
  * SPA from dist/, its /config.json, an OIDC provider (discovery, an authorize page shaped like the
- * dev sign-in's, a token endpoint that checks PKCE) and the API (the in-memory FakeBackend). It lets
+ * dev sign-in's, a token endpoint that checks PKCE), the API (the in-memory FakeBackend) and its live
+ * updates socket (`/live?token=`, fed by the FakeBackend's changes). It lets
  * the browser tests run before todo-local exists; `npm run e2e` runs the same tests on the real one.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { join, normalize, resolve } from 'node:path';
-import type { BrowserContext, Route } from '@playwright/test';
+import type { BrowserContext, Route, WebSocketRoute } from '@playwright/test';
 import { FakeBackend } from '../../src/testing/fakeBackend';
 
 export const MOCK_ORIGIN = 'http://127.0.0.1:47999';
+const MOCK_LIVE_URL = 'ws://127.0.0.1:47999/live';
 const DIST = resolve(import.meta.dirname, '../../dist');
 const CLIENT_ID = 'todo-spa';
 
@@ -65,6 +67,33 @@ export class MockStack {
 
   async install(context: BrowserContext): Promise<void> {
     await context.route(`${MOCK_ORIGIN}/**`, (route) => this.handle(route));
+    await context.routeWebSocket(
+      (url) => `${url.protocol}//${url.host}${url.pathname}` === MOCK_LIVE_URL,
+      (socket) => this.serveLive(socket),
+    );
+  }
+
+  /**
+   * The live socket: every change of the token's user, as the back end's notifier pushes it. (A test
+   * that routes a page's socket itself hands it on to this, in place of `connectToServer`.)
+   */
+  serveLive(socket: WebSocketRoute): void {
+    const user = subjectOf(new URL(socket.url()).searchParams.get('token') ?? '');
+    if (!user) {
+      // The real server refuses before the upgrade; closing at once is the nearest a mock gets.
+      void socket.close({ code: 1008, reason: 'unauthorized' });
+      return;
+    }
+    const unwatch = this.backend.watch((owner, push) => {
+      if (owner !== user) return;
+      try {
+        socket.send(JSON.stringify(push));
+      } catch {
+        unwatch();
+      }
+    });
+    socket.onMessage(() => undefined);
+    socket.onClose(() => unwatch());
   }
 
   private async handle(route: Route): Promise<void> {
@@ -82,6 +111,7 @@ export class MockStack {
           postLogoutRedirectUri: `${MOCK_ORIGIN}/`,
           scope: 'openid email profile',
           logoutUrl: null,
+          liveUrl: MOCK_LIVE_URL,
         },
       });
     }

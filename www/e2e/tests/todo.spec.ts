@@ -135,6 +135,9 @@ test('another user sees none of the first user’s items', async ({ page, newBro
 });
 
 test('a stale edit from another tab gets the conflict message and the current state', async ({ page, context, saveScreenshot }) => {
+  // This tab never hears of the other tab's change (a push lost on the way, or no live updates at
+  // all): its socket is answered here, and nothing is ever sent on it.
+  await page.routeWebSocket(/\/live/, () => undefined);
   await signUp(page, uniqueEmail('erin'));
   await addTodo(page, 'Shared item');
 

@@ -155,6 +155,31 @@ export interface Stats {
   asOf: string;
 }
 
+/** What happened to a todo, as a live push names it. */
+export type LiveChange = 'created' | 'updated' | 'completed' | 'reopened' | 'deleted';
+
+/**
+ * One push on the live socket (`liveUrl` in /config.json): a todo of the signed-in user changed in
+ * the read model. `version` is the todo's version after the change, so a client that knows an
+ * older version than `version - 1` missed a push.
+ */
+export interface LivePush {
+  type: 'todo';
+  change: LiveChange;
+  /** The todo as it is now (the shape `GET /item/{id}` answers with); null once deleted. */
+  todo: Todo | null;
+  /** The todo's id, also when `todo` is null. */
+  id: string;
+  version: number;
+}
+
+/** Sent just before the server closes a connection that fell behind: what the page shows may be stale. */
+export interface LiveReread {
+  type: 'reread';
+}
+
+export type LiveMessage = LivePush | LiveReread;
+
 export interface ErrorBody {
   error: { code: string; message: string };
 }

@@ -1,7 +1,8 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { AuthProvider, hasAuthParams, useAuth } from 'react-oidc-context';
 import type { User, UserManager } from 'oidc-client-ts';
 import { ApiClient, type TodoApi } from '../api/client';
+import { LiveClient } from '../api/live';
 import { currentPath, idTokenSource, safeReturnPath, signOut } from '../auth/oidc';
 import type { RuntimeConfig } from '../config';
 import { describeError } from '../lib/errors';
@@ -12,6 +13,7 @@ import { ApiContext } from './ApiContext';
 import { ItemHistoryPage } from './ItemHistoryPage';
 import { ItemVersionPage } from './ItemVersionPage';
 import { Landing } from './Landing';
+import { LiveContext } from './LiveContext';
 import { ListAsOfPage } from './ListAsOfPage';
 import { usePageTitle } from './PageTitle';
 import { StatsPage } from './StatsPage';
@@ -62,11 +64,12 @@ export function createSessionApi(
   userManager: UserManager,
   showAlert: (message: string) => void,
   signinDelayMs: number,
+  getIdToken: () => Promise<string | null> = idTokenSource(userManager),
 ): TodoApi {
   let redirecting = false;
   return new ApiClient({
     baseUrl: config.apiBaseUrl,
-    getIdToken: idTokenSource(userManager),
+    getIdToken,
     onUnauthorized: () => {
       if (redirecting) return;
       redirecting = true;
@@ -83,17 +86,45 @@ export function createSessionApi(
 
 function SignedInApp({ config, userManager, signinDelayMs }: Required<AppProps>) {
   const { showAlert } = useAlerts();
+  // One token source for the API and the live socket, so that they never renew twice at once.
+  const getIdToken = useMemo(() => idTokenSource(userManager), [userManager]);
 
   const api: TodoApi = useMemo(
-    () => createSessionApi(config, userManager, showAlert, signinDelayMs),
-    [config, userManager, showAlert, signinDelayMs],
+    () => createSessionApi(config, userManager, showAlert, signinDelayMs, getIdToken),
+    [config, userManager, showAlert, signinDelayMs, getIdToken],
   );
+  const live = useLiveClient(config, userManager, getIdToken);
 
   return (
     <ApiContext.Provider value={api}>
-      <Shell config={config} userManager={userManager} />
+      <LiveContext.Provider value={live}>
+        <Shell config={config} userManager={userManager} />
+      </LiveContext.Provider>
     </ApiContext.Provider>
   );
+}
+
+/**
+ * The session's live updates socket, when /config.json names one: connected while signed in, and
+ * connected again with the new ID token after each silent renew (the server checks the token only
+ * when a connection opens).
+ */
+function useLiveClient(config: RuntimeConfig, userManager: UserManager, getIdToken: () => Promise<string | null>): LiveClient | null {
+  const live = useMemo(
+    () => (config.liveUrl ? new LiveClient({ url: config.liveUrl, getIdToken }) : null),
+    [config.liveUrl, getIdToken],
+  );
+  useEffect(() => {
+    if (!live) return;
+    live.start();
+    const renewed = () => live.reconnect();
+    userManager.events.addUserLoaded(renewed);
+    return () => {
+      userManager.events.removeUserLoaded(renewed);
+      live.stop();
+    };
+  }, [live, userManager]);
+  return live;
 }
 
 function Shell({ config, userManager }: { config: RuntimeConfig; userManager: UserManager }) {

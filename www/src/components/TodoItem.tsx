@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent, type Ref } from 'react';
+import type { Todo } from '../api/types';
 import { itemHistoryPath, Link } from '../lib/router';
 import { hasErrors, validateTodo, type TodoFields } from '../lib/validation';
 import type { ChangeResult, TodoItemState } from '../state/useTodos';
@@ -10,7 +11,8 @@ interface Props {
   item: TodoItemState;
   now: number;
   onToggle: (id: string) => void;
-  onSave: (id: string, fields: TodoFields) => Promise<ChangeResult>;
+  /** `base`: the version the editor opened on (the todo may have changed elsewhere since). */
+  onSave: (id: string, fields: TodoFields, base: Todo) => Promise<ChangeResult>;
   /** Called once the user confirmed; the list moves focus, since this item is about to go. */
   onDelete: (id: string) => void;
   onRetry: (id: string) => void;
@@ -23,6 +25,8 @@ export function TodoItem({ item, now, onToggle, onSave, onDelete, onRetry, onDis
   const { todo, busy, unsaved, notice } = item;
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState<TodoFields>({ title: '', notes: '' });
+  // The version the editor opened on: a newer one pushed meanwhile is announced, never typed over.
+  const [base, setBase] = useState<Todo>(todo);
   const [attempted, setAttempted] = useState(false);
   const [confirmingDelete, setConfirmingDelete] = useState(false);
   const editButtonRef = useRef<HTMLButtonElement>(null);
@@ -43,10 +47,20 @@ export function TodoItem({ item, now, onToggle, onSave, onDelete, onRetry, onDis
     }
   }, [editing]);
 
+  const changedElsewhere = editing && todo.version > base.version;
+
   const startEdit = () => {
     setDraft({ title: todo.title, notes: todo.notes ?? '' });
+    setBase(todo);
     setAttempted(false);
     setEditing(true);
+  };
+  const loadLatest = () => {
+    setDraft({ title: todo.title, notes: todo.notes ?? '' });
+    setBase(todo);
+    setAttempted(false);
+    // The button goes away with the notice: carry on in the title.
+    titleInputRef.current?.focus();
   };
   const closeEditor = () => {
     focusEditButton.current = true;
@@ -62,7 +76,7 @@ export function TodoItem({ item, now, onToggle, onSave, onDelete, onRetry, onDis
     }
     const submitted = draft;
     closeEditor();
-    const result = await onSave(todo.id, submitted);
+    const result = await onSave(todo.id, submitted, base);
     if (result === 'failed') {
       // Not saved and nothing changed elsewhere: reopen with the user's text so nothing is lost.
       setDraft(submitted);
@@ -77,9 +91,23 @@ export function TodoItem({ item, now, onToggle, onSave, onDelete, onRetry, onDis
   };
 
   return (
-    <li className={`todo${todo.completed ? ' todo-completed' : ''}${unsaved ? ' todo-unsaved' : ''}`} aria-busy={busy || undefined}>
+    <li data-id={todo.id} className={`todo${todo.completed ? ' todo-completed' : ''}${unsaved ? ' todo-unsaved' : ''}`} aria-busy={busy || undefined}>
       {editing ? (
-        <form className="todo-editor" aria-label={`Edit “${todo.title}”`} onSubmit={save} onKeyDown={onEditorKeyDown} noValidate>
+        <form className="todo-editor" aria-label={`Edit “${base.title}”`} onSubmit={save} onKeyDown={onEditorKeyDown} noValidate>
+          <div role="status" aria-live="polite">
+            {changedElsewhere && (
+              <div className="notice notice-conflict notice-editor">
+                <p>
+                  Changed elsewhere while you were editing: this to-do is now version {todo.version}, “{todo.title}”
+                  {todo.completed ? ' (completed)' : ''}. Save applies only the fields you changed to it, or load version{' '}
+                  {todo.version} to start again from it.
+                </p>
+                <button type="button" className="button button-small" onClick={loadLatest}>
+                  Load version {todo.version}
+                </button>
+              </div>
+            )}
+          </div>
           <TodoFieldsEditor
             idPrefix={`edit-${todo.id}`}
             values={draft}

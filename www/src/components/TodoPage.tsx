@@ -1,9 +1,11 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState, type FocusEvent } from 'react';
 import type { StatusFilter } from '../api/types';
 import { itemHistoryPath, Link } from '../lib/router';
 import { useTodos, type TodoItemState } from '../state/useTodos';
 import { AddTodoForm } from './AddTodoForm';
 import { useApi } from './ApiContext';
+import { useLive } from './LiveContext';
+import { LiveIndicator } from './LiveIndicator';
 import { usePageTitle } from './PageTitle';
 import { useNow } from './Timestamp';
 import { TodoItem } from './TodoItem';
@@ -28,7 +30,8 @@ export function matchesFilter(item: TodoItemState, filter: StatusFilter): boolea
 
 export function TodoPage() {
   const api = useApi();
-  const todos = useTodos(api);
+  const live = useLive();
+  const todos = useTodos(api, live);
   const { items, loadState, lastRemoved } = todos;
   const [filter, setFilter] = useState<StatusFilter>('all');
   const now = useNow();
@@ -53,6 +56,37 @@ export function TodoPage() {
     [visible],
   );
 
+  // A change pushed from elsewhere can take away the item that has focus (deleted, or out of the
+  // current filter): focus its neighbour then, as if the user had removed it here.
+  const focusedItem = useRef<string | null>(null);
+  const shownBefore = useRef<string[]>([]);
+  useEffect(() => {
+    const shown = visible.map((item) => item.todo.id);
+    const lost = focusedItem.current;
+    if (lost && !shown.includes(lost)) {
+      focusedItem.current = null;
+      const focusDropped = document.activeElement === null || document.activeElement === document.body;
+      if (pendingFocus.current === undefined && focusDropped) {
+        const at = shownBefore.current.indexOf(lost);
+        const candidates = [...shownBefore.current.slice(at + 1), ...shownBefore.current.slice(0, Math.max(at, 0)).reverse()];
+        const neighbour = candidates.find((id) => shown.includes(id));
+        (neighbour ? checkboxes.current.get(neighbour) : headingRef.current)?.focus();
+      }
+    }
+    shownBefore.current = shown;
+  });
+  const onListFocus = (event: FocusEvent<HTMLUListElement>) => {
+    focusedItem.current = event.target.closest<HTMLElement>('li[data-id]')?.dataset.id ?? null;
+  };
+  const onListBlur = (event: FocusEvent<HTMLUListElement>) => {
+    const left = event.target;
+    const list = event.currentTarget;
+    // Focus moved on (not its element removed): forget it, unless it moved within the list.
+    queueMicrotask(() => {
+      if (left.isConnected && !list.contains(document.activeElement)) focusedItem.current = null;
+    });
+  };
+
   useEffect(() => {
     if (pendingFocus.current === undefined) return;
     const target = pendingFocus.current ? checkboxes.current.get(pendingFocus.current) : null;
@@ -74,9 +108,12 @@ export function TodoPage() {
 
   return (
     <section className="page" aria-labelledby="todos-heading">
-      <h1 id="todos-heading" ref={headingRef} tabIndex={-1}>
-        Your to-dos
-      </h1>
+      <div className="page-heading">
+        <h1 id="todos-heading" ref={headingRef} tabIndex={-1}>
+          Your to-dos
+        </h1>
+        <LiveIndicator />
+      </div>
 
       <AddTodoForm
         onAdd={(fields) => {
@@ -127,7 +164,12 @@ export function TodoPage() {
       )}
       {loadState === 'ready' && visible.length === 0 && <p className="empty">{EMPTY_TEXT[filter]}</p>}
 
-      <ul className="todo-list" aria-label={`${FILTERS.find((f) => f.value === filter)?.label} to-dos`}>
+      <ul
+        className="todo-list"
+        aria-label={`${FILTERS.find((f) => f.value === filter)?.label} to-dos`}
+        onFocus={onListFocus}
+        onBlur={onListBlur}
+      >
         {visible.map((item) => (
           <TodoItem
             key={item.todo.id}

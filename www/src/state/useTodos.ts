@@ -2,14 +2,20 @@
  * The list's state and every change to it. Changes are optimistic: the list shows the result at
  * once, then takes the todo the server answers with (its `version` is the next If-Match). A 409/412
  * means the item changed elsewhere: we reload it (`GET /item/{id}`) and say so on the item.
+ *
+ * With live updates (a LiveClient), changes made elsewhere are applied as they are pushed (see
+ * listSync.ts), and the whole list is read again whenever pushes may have been missed: when the
+ * connection (re)opens after the list was read, on a version gap, and when the server says so.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, type TodoApi } from '../api/client';
-import type { Todo, TodoPatch } from '../api/types';
+import type { LiveClient, ResyncReason } from '../api/live';
+import type { LivePush, Todo, TodoPatch } from '../api/types';
 import { uuidv7 } from '../api/uuid';
 import { useAlerts } from '../components/Alerts';
 import { describeError, isAbort } from '../lib/errors';
 import type { TodoFields } from '../lib/validation';
+import { applyPush, insertInOrder, mergeRead, newest } from './listSync';
 
 export interface Notice {
   kind: 'conflict' | 'error';
@@ -39,7 +45,17 @@ export type LoadState = 'loading' | 'ready' | 'failed';
 
 export const CONFLICT_MESSAGE = 'This item was changed elsewhere (in another tab or on another device).';
 
-export function useTodos(api: TodoApi) {
+/** What the list says, for a screen reader, when a push changes an item made elsewhere. */
+const CHANGED_ELSEWHERE: Record<'updated' | 'completed' | 'reopened', string> = {
+  updated: 'was changed elsewhere',
+  completed: 'was completed elsewhere',
+  reopened: 'was reopened elsewhere',
+};
+
+/** Pushes kept while the list has not been read yet. */
+const MAX_EARLY_PUSHES = 500;
+
+export function useTodos(api: TodoApi, live: LiveClient | null = null) {
   const { showAlert, announce } = useAlerts();
   const [items, setItems] = useState<TodoItemState[]>([]);
   const [loadState, setLoadState] = useState<LoadState>('loading');
@@ -59,33 +75,133 @@ export function useTodos(api: TodoApi) {
   );
   const dropItem = useCallback((id: string) => commit((list) => list.filter((item) => item.todo.id !== id)), [commit]);
 
-  const fetchAll = useCallback(
-    async (signal?: AbortSignal) => {
+  // What the list knows beyond its items (see listSync.ts, MergeContext).
+  const readsStarted = useRef(0);
+  const learnedAt = useRef(new Map<string, number>());
+  const gone = useRef(new Map<string, number>());
+  /** `live.connections` when the latest read started: a connection opened since may have missed changes. */
+  const readAtConnection = useRef(0);
+  /** Whether a read has succeeded yet; pushes that come before it wait for it. */
+  const loaded = useRef(false);
+  const earlyPushes = useRef<LivePush[]>([]);
+  /** The lifetime whose read loop is running, if one is. */
+  const readLoop = useRef<AbortController | null>(null);
+  const readAgain = useRef(false);
+  const lifetime = useRef<AbortController | null>(null);
+
+  /** Applies pushes to the list; true when one shows that others were missed (re-read). */
+  const applyPushes = useCallback(
+    (pushes: LivePush[]): boolean => {
+      let missed = false;
+      for (const push of pushes) {
+        const result = applyPush(current.current, push, gone.current.get(push.id));
+        if (result.order === 'gap') missed = true;
+        if (push.change === 'deleted') {
+          gone.current.set(push.id, Math.max(push.version, gone.current.get(push.id) ?? 0));
+          learnedAt.current.delete(push.id);
+        } else if (result.effect.kind !== 'none' || learnedAt.current.has(push.id)) {
+          // In the read model now: a read that starts from here on has it.
+          learnedAt.current.set(push.id, readsStarted.current);
+        }
+        const { effect } = result;
+        if (effect.kind === 'none') continue;
+        commit(() => result.items);
+        if (effect.kind === 'added') {
+          announce(`“${effect.todo.title}” was added elsewhere.`);
+        } else if (effect.kind === 'removed') {
+          if (!effect.before.busy) setLastRemoved({ id: push.id, title: effect.before.todo.title, reason: 'deletedElsewhere' });
+        } else if (!effect.before.busy && push.change !== 'created' && push.change !== 'deleted') {
+          // A busy item's push is most often its own change coming back: nothing to say.
+          announce(`“${effect.todo.title}” ${CHANGED_ELSEWHERE[push.change]}.`);
+        }
+      }
+      return missed;
+    },
+    [announce, commit],
+  );
+
+  /** One read of the whole list, merged into what is shown. */
+  const readOnce = useCallback(
+    async (signal: AbortSignal) => {
+      const read = ++readsStarted.current;
+      readAtConnection.current = live?.connections ?? 0;
       try {
         const todos = await api.listAllTodos({ status: 'all', signal });
-        commit(() => todos.map((todo) => ({ todo, busy: false, unsaved: false })));
+        if (signal.aborted) return;
+        commit((list) => mergeRead(list, todos, { read, learnedAt: learnedAt.current, gone: gone.current }));
+        for (const todo of todos) learnedAt.current.delete(todo.id);
         setLoadState('ready');
+        if (!loaded.current) {
+          loaded.current = true;
+          if (applyPushes(earlyPushes.current.splice(0))) readAgain.current = true;
+        }
       } catch (error) {
-        if (isAbort(error) || signal?.aborted) return;
+        if (isAbort(error) || signal.aborted) return;
+        // A background re-read that fails leaves the list as it was: the next reconnect or gap reads again.
+        if (loaded.current) return;
+        // Pushes that came during a failed read are in the read that follows it.
+        earlyPushes.current = [];
         setLoadState('failed');
         if (!(error instanceof ApiError && error.status === 401)) {
           showAlert(describeError(error, 'Loading your to-dos'));
         }
       }
     },
-    [api, commit, showAlert],
+    [api, applyPushes, commit, live, showAlert],
   );
+
+  /** Reads until nobody asked for another read meanwhile (asking during a read queues one more). */
+  const requestRead = useCallback(async () => {
+    const controller = lifetime.current;
+    if (!controller || controller.signal.aborted) return;
+    if (readLoop.current === controller) {
+      readAgain.current = true;
+      return;
+    }
+    readLoop.current = controller;
+    try {
+      do {
+        readAgain.current = false;
+        await readOnce(controller.signal);
+      } while (readAgain.current && !controller.signal.aborted);
+    } finally {
+      if (readLoop.current === controller) readLoop.current = null;
+    }
+  }, [readOnce]);
 
   useEffect(() => {
     const controller = new AbortController();
-    void fetchAll(controller.signal);
+    lifetime.current = controller;
+    void requestRead();
     return () => controller.abort();
-  }, [fetchAll]);
+  }, [requestRead]);
+
+  useEffect(() => {
+    if (!live) return;
+    return live.subscribe({
+      onPush: (push) => {
+        if (!loaded.current) {
+          earlyPushes.current.push(push);
+          // The list keeps failing to load while the socket works: the read that finally works has them all.
+          if (earlyPushes.current.length > MAX_EARLY_PUSHES) {
+            earlyPushes.current = [];
+            readAgain.current = true;
+          }
+          return;
+        }
+        if (applyPushes([push])) void requestRead();
+      },
+      onResync: (reason: ResyncReason) => {
+        // An opening only matters to a list read before it; the server's "re-read" always does.
+        if (reason === 'reread' || readAtConnection.current < live.connections) void requestRead();
+      },
+    });
+  }, [live, applyPushes, requestRead]);
 
   const reload = useCallback(() => {
     setLoadState('loading');
-    void fetchAll();
-  }, [fetchAll]);
+    void requestRead();
+  }, [requestRead]);
 
   const removedElsewhere = useCallback(
     (id: string, title: string) => {
@@ -100,7 +216,7 @@ export function useTodos(api: TodoApi) {
     async (id: string, title: string, message: string) => {
       try {
         const latest = await api.getTodo(id);
-        replaceItem(id, () => ({ todo: latest, busy: false, unsaved: false, notice: { kind: 'conflict', message } }));
+        replaceItem(id, (item) => ({ todo: newest(item.todo, latest), busy: false, unsaved: false, notice: { kind: 'conflict', message } }));
       } catch (error) {
         if (error instanceof ApiError && error.status === 404) {
           removedElsewhere(id, title);
@@ -121,7 +237,9 @@ export function useTodos(api: TodoApi) {
     async (todo: Todo): Promise<AddResult> => {
       try {
         const saved = await api.createTodo({ id: todo.id, title: todo.title, notes: todo.notes });
-        replaceItem(todo.id, () => ({ todo: saved, busy: false, unsaved: false }));
+        // Until a read or a push shows it, a re-read may not have it yet (the read model lags).
+        if (!learnedAt.current.has(saved.id)) learnedAt.current.set(saved.id, Number.POSITIVE_INFINITY);
+        replaceItem(todo.id, (item) => ({ todo: newest(item.todo, saved), busy: false, unsaved: false }));
         announce(`Added “${saved.title}”.`);
         return 'saved';
       } catch (error) {
@@ -130,7 +248,7 @@ export function useTodos(api: TodoApi) {
           // The id is taken: most likely by our own earlier attempt whose answer was lost.
           const stored = await api.getTodo(todo.id).catch(() => null);
           if (stored) {
-            replaceItem(todo.id, () => ({ todo: stored, busy: false, unsaved: false }));
+            replaceItem(todo.id, (item) => ({ todo: newest(item.todo, stored), busy: false, unsaved: false }));
             announce(`Added “${stored.title}”.`);
             return 'saved';
           }
@@ -186,7 +304,8 @@ export function useTodos(api: TodoApi) {
         const saved = onlyCompletes
           ? await api.completeTodo(id, previous.version)
           : await api.updateTodo(id, patch, previous.version);
-        replaceItem(id, () => ({ todo: saved, busy: false, unsaved: false }));
+        // A push that came meanwhile may already be newer than this answer.
+        replaceItem(id, (it) => ({ todo: newest(it.todo, saved), busy: false, unsaved: false }));
         return 'saved';
       } catch (error) {
         if (error instanceof ApiError && error.isConflict) {
@@ -197,7 +316,7 @@ export function useTodos(api: TodoApi) {
           removedElsewhere(id, previous.title);
           return 'gone';
         }
-        replaceItem(id, (it) => ({ ...it, todo: previous, busy: false }));
+        replaceItem(id, (it) => ({ ...it, todo: newest(it.todo, previous), busy: false }));
         if (!(error instanceof ApiError && error.status === 401)) showAlert(describeError(error, what));
         return 'failed';
       }
@@ -205,15 +324,21 @@ export function useTodos(api: TodoApi) {
     [api, find, reconcile, removedElsewhere, replaceItem, showAlert],
   );
 
+  /**
+   * Saves an edit. `base` is the version the editor opened on: when the todo changed elsewhere
+   * since, only the fields the user changed are sent, on top of the version shown now, so a change
+   * made elsewhere to another field is kept.
+   */
   const edit = useCallback(
-    (id: string, fields: TodoFields): Promise<ChangeResult> => {
+    (id: string, fields: TodoFields, base?: Todo): Promise<ChangeResult> => {
       const item = find(id);
       if (!item) return Promise.resolve('failed');
+      const from = base ?? item.todo;
       const patch: TodoPatch = {};
       const title = fields.title.trim();
-      if (title !== item.todo.title) patch.title = title;
+      if (title !== from.title && title !== item.todo.title) patch.title = title;
       const notes = fields.notes.trim() === '' ? '' : fields.notes;
-      if (notes !== (item.todo.notes ?? '')) patch.notes = notes;
+      if (notes !== (from.notes ?? '') && notes !== (item.todo.notes ?? '')) patch.notes = notes;
       if (patch.title === undefined && patch.notes === undefined) return Promise.resolve('saved');
       return change(id, patch, `Your edit of “${item.todo.title}”`);
     },
@@ -239,9 +364,10 @@ export function useTodos(api: TodoApi) {
         dropItem(id);
         return true;
       }
-      const index = current.current.indexOf(item);
       const { todo } = item;
       dropItem(id);
+      // Deleted here: no push or re-read of an older version brings it back.
+      gone.current.set(id, todo.version);
       try {
         await api.deleteTodo(id, todo.version);
         setLastRemoved({ id, title: todo.title, reason: 'deleted' });
@@ -253,7 +379,9 @@ export function useTodos(api: TodoApi) {
           return true;
         }
         // Put it back where it was.
-        commit((list) => [...list.slice(0, index), { ...item, busy: error instanceof ApiError && error.isConflict }, ...list.slice(index)]);
+        if (gone.current.get(id) === todo.version) gone.current.delete(id);
+        const back = { ...item, busy: error instanceof ApiError && error.isConflict };
+        commit((list) => (list.some((it) => it.todo.id === id) ? list : insertInOrder(list, back)));
         if (error instanceof ApiError && error.isConflict) {
           await reconcile(
             id,

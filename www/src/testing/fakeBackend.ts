@@ -4,7 +4,7 @@
  * routes the page's API requests to it. It follows DESIGN.md's contract closely enough to test
  * the SPA; it is not the back end's specification (the Rust tests and the real e2e are).
  */
-import type { ExportedEvent, HistoryDigest, Stats, Todo, TodoEvent, TodoPatch } from '../api/types';
+import type { ExportedEvent, HistoryDigest, LiveChange, LivePush, Stats, Todo, TodoEvent, TodoPatch } from '../api/types';
 import { formatIsoWeek, isoWeekOf, lastIsoWeeks } from '../lib/isoWeek';
 
 export interface FakeBackendOptions {
@@ -99,6 +99,9 @@ export function foldTodo(events: readonly TodoEvent[]): Todo | 'deleted' | undef
   return todo;
 }
 
+/** Receives every change as the live socket pushes it to that user's sessions. */
+export type ChangeWatcher = (user: string, push: LivePush) => void;
+
 /** Tokens look like `token-<user>`; tests sign in as whoever they like. */
 export function tokenFor(user: string): string {
   return `token-${user}`;
@@ -113,6 +116,7 @@ export class FakeBackend {
   private readonly baseUrl: string;
   private readonly userFromToken: (token: string) => string | null;
   private readonly hashing: boolean;
+  private readonly watchers = new Set<ChangeWatcher>();
   private counter = 0;
 
   constructor({ pageSize = LIST_LIMITS.default, now = () => new Date(), baseUrl = 'http://api.test/api', userFromToken, hashing = true }: FakeBackendOptions = {}) {
@@ -142,6 +146,17 @@ export class FakeBackend {
 
   deleteElsewhere(user: string, id: string): void {
     this.remove(user, id);
+  }
+
+  /** Who a bearer token (or the live socket's `token`) belongs to; null when nobody. */
+  userOf(token: string): string | null {
+    return this.userFromToken(token);
+  }
+
+  /** Every change from now on, as the back end's live socket pushes it (the notifier's message). */
+  watch(watcher: ChangeWatcher): () => void {
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
   }
 
   todosOf(user: string): Todo[] {
@@ -454,6 +469,25 @@ export class FakeBackend {
       event.hash = fakeHash(JSON.stringify({ userId: user, ...event }));
     }
     events.push(event);
+    this.notify(user, todo, type, data as TodoPatch);
+  }
+
+  private notify(user: string, todo: Todo, type: TodoEvent['type'], data: TodoPatch): void {
+    if (this.watchers.size === 0) return;
+    const change: LiveChange =
+      type === 'TodoCreated'
+        ? 'created'
+        : type === 'TodoCompleted'
+          ? 'completed'
+          : type === 'TodoDeleted'
+            ? 'deleted'
+            : data.completed === true
+              ? 'completed'
+              : data.completed === false
+                ? 'reopened'
+                : 'updated';
+    const push: LivePush = { type: 'todo', change, todo: change === 'deleted' ? null : { ...todo }, id: todo.id, version: todo.version };
+    for (const watcher of [...this.watchers]) watcher(user, push);
   }
 
   private checkVersion(user: string, id: string, expected: number | undefined): void {
