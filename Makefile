@@ -117,7 +117,7 @@ replay-aws:
 
 # Release builds of every binary, then cold starts, warm latency, the local stack under load,
 # staleness, projector and replay, replay in parallel segments and the stats projection's cost,
-# past lists, verify, and commands under injected faults; writes
+# past lists, verify, commands under injected faults, and live push latency; writes
 # bench/results/{results.md,results.json,chart.svg}.
 .PHONY: bench
 bench: dynamodb-local

@@ -11,7 +11,9 @@
 //! 8. [`segments`]: replay split into 1, 2 and 4 parallel processes, on both stores; and the stats
 //!    projection's cost in the projector ([`projection::stats_cost`]);
 //! 9. [`faults`]: commands through a fault-injecting proxy in front of DynamoDB Local: 500s,
-//!    acknowledged commands lost or duplicated, the read model converging.
+//!    acknowledged commands lost or duplicated, the read model converging;
+//! 10. [`live`]: a command acknowledged -> its push received by the user's other WebSocket
+//!     sessions on `todo-local`'s `/live`, with 1 and with 100 of them.
 //!
 //! [`report`] writes `results.md`, `results.json` and `chart.svg` ([`chart`]).
 
@@ -21,6 +23,7 @@ pub mod cold_start;
 pub mod faults;
 pub mod fixtures;
 pub mod integrity;
+pub mod live;
 pub mod loadgen;
 pub mod machine;
 pub mod process;
@@ -84,6 +87,11 @@ pub struct Settings {
     /// completed, every other one deleted), all at once.
     pub fault_users: usize,
     pub fault_todos_per_user: usize,
+    /// Live push latency: the user's WebSocket clients in each configuration, and the commands
+    /// sent one at a time per run after `live_warmup` untimed ones.
+    pub live_clients: Vec<usize>,
+    pub live_commands: usize,
+    pub live_warmup: usize,
 }
 
 impl Settings {
@@ -128,6 +136,9 @@ impl Settings {
             segments_events_dynamodb: 5_000,
             fault_users: 4,
             fault_todos_per_user: 25,
+            live_clients: vec![1, 100],
+            live_commands: 500,
+            live_warmup: 20,
         }
     }
 
@@ -167,6 +178,8 @@ impl Settings {
             segments_events_dynamodb: 2_000,
             fault_users: 3,
             fault_todos_per_user: 8,
+            live_commands: 40,
+            live_warmup: 5,
             ..Self::full(binaries, out)
         }
     }
@@ -225,11 +238,14 @@ pub enum Section {
     Segments,
     /// 9. Commands under injected faults.
     Faults,
+    /// 10. Live push latency: command acknowledged -> push received, 1 and 100 clients.
+    Live,
 }
 
 impl Section {
-    /// The order they run in. Each section has a DynamoDB Local of its own ([`Emulator`]).
-    pub const ALL: [Section; 9] = [
+    /// The order they run in. Each section that uses DynamoDB Local has one of its own
+    /// ([`Emulator`]).
+    pub const ALL: [Section; 10] = [
         Self::Warm,
         Self::Cold,
         Self::Projector,
@@ -238,6 +254,7 @@ impl Section {
         Self::Verify,
         Self::AsOf,
         Self::Faults,
+        Self::Live,
         Self::Stack,
     ];
 
@@ -252,6 +269,7 @@ impl Section {
             Self::Verify => "verify",
             Self::Segments => "replay segments, stats cost",
             Self::Faults => "faults",
+            Self::Live => "live push latency",
         }
     }
 }
@@ -325,6 +343,11 @@ async fn run_section(
     progress: &Progress,
     results: &mut Results,
 ) -> anyhow::Result<()> {
+    if section == Section::Live {
+        // The embedded store only: no DynamoDB Local to start.
+        results.live = live::measure(settings, progress).await?;
+        return Ok(());
+    }
     progress.say("starting a DynamoDB Local for this section");
     let dynamodb = Emulator::start().await?;
     match section {
@@ -384,6 +407,7 @@ async fn run_section(
             results.stats_cost = projection::stats_cost(settings, progress, &dynamodb).await?;
         }
         Section::Faults => results.faults = Some(faults::measure(settings, progress, &dynamodb).await?),
+        Section::Live => {} // measured above, without DynamoDB Local
     }
     Ok(())
 }

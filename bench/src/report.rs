@@ -13,6 +13,7 @@ use crate::as_of::AsOfResult;
 use crate::cold_start::ColdStartResult;
 use crate::faults::{FaultRun, FaultsResult};
 use crate::integrity::VerifyResult;
+use crate::live::LiveResult;
 use crate::machine::Machine;
 use crate::process::OtherLoad;
 use crate::projection::{ProjectorResult, ReplayResult, StatsCostResult};
@@ -45,6 +46,7 @@ pub struct Results {
     pub stats_cost: Vec<StatsCostResult>,
     /// `None`: the faults section did not run.
     pub faults: Option<FaultsResult>,
+    pub live: Vec<LiveResult>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -58,6 +60,9 @@ pub struct Method {
     pub load_warmup_s: f64,
     pub load_connections: usize,
     pub staleness_samples_per_run: usize,
+    pub live_clients: Vec<usize>,
+    pub live_commands_per_run: usize,
+    pub live_warmup_commands: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -93,6 +98,9 @@ impl Results {
                 load_warmup_s: settings.load_warmup.as_secs_f64(),
                 load_connections: settings.connections,
                 staleness_samples_per_run: settings.staleness_samples,
+                live_clients: settings.live_clients.clone(),
+                live_commands_per_run: settings.live_commands,
+                live_warmup_commands: settings.live_warmup,
             },
             duration_s: 0.0,
             other_load: OtherLoad::default(),
@@ -109,6 +117,7 @@ impl Results {
             segments: Vec::new(),
             stats_cost: Vec::new(),
             faults: None,
+            live: Vec::new(),
         }
     }
 
@@ -259,7 +268,29 @@ fn targets(results: &Results) -> Vec<Target> {
         });
     }
     fault_targets(results, &mut targets);
+    live_target(results, &mut targets);
     targets
+}
+
+/// The live push target: acknowledged -> received by the designated client with 100 clients
+/// open, p99, with no push missed by any client.
+fn live_target(results: &Results, targets: &mut Vec<Target>) {
+    let row = results.live.iter().find(|l| l.clients == 100);
+    let p99 = row.and_then(|l| l.designated_p99_ms.clone());
+    targets.push(Target {
+        name: "live push, acknowledged -> received, 100 clients, p99".into(),
+        target: "<= 50 ms".into(),
+        measured: match (row, &p99) {
+            (Some(row), Some(p99)) => format!(
+                "{} ms to the designated client, {} ms to all 100, {} misses",
+                p99.show(2),
+                show(&row.all_p99_ms, 2),
+                row.misses
+            ),
+            _ => "n/a".into(),
+        },
+        met: row.zip(p99).and_then(|(row, p99)| verdict(p99.median <= 50.0 && row.misses == 0)),
+    });
 }
 
 /// The fault-injection run's targets: no 500, and every acknowledged command exactly once, over
@@ -622,6 +653,7 @@ fn markdown(results: &Results) -> String {
     verify_markdown(&mut md, results);
     segments_markdown(&mut md, results);
     faults_markdown(&mut md, results);
+    live_markdown(&mut md, results);
 
     let _ = writeln!(md, "\n## The run\n");
     table(
@@ -900,6 +932,80 @@ fn faults_markdown(md: &mut String, results: &Results) {
             "\nrun {} unexpected answers: {}",
             index + 1,
             run.surprises.join("; ").replace('`', "'").replace('|', "/")
+        );
+    }
+}
+
+fn live_markdown(md: &mut String, results: &Results) {
+    if results.live.is_empty() {
+        return;
+    }
+    let m = &results.method;
+    let _ = writeln!(
+        md,
+        "\n## 10. Live push: command acknowledged -> received by another session\n\n\
+         `target/release/todo-local` on the embedded store, one user signed in (the dev sign-in's token), N \
+         WebSocket clients of that user on `/live?token=` (tokio-tungstenite, each read by a task of its own that \
+         stamps every message as it arrives), fresh for each run. Another session of the same user sends commands \
+         over HTTP one at a time (a kept-alive connection): create, rename, complete, reopen, delete, then the next \
+         todo, in turn; the next command leaves once every client has the previous one's push or 2 s have passed. \
+         For each command: from its answer arriving (acknowledged) to the push with the todo's id and the version \
+         the answer gave (a delete's 204 has none: one past the last) arriving at the *designated* client (the \
+         first to connect), and at the last of the N (*all clients*; commands every client received). A push that \
+         arrives before the answer counts as 0 ms: the other session had the change before the sender knew it \
+         was acknowledged (the projector follows the SQLite change feed, woken on every append, so the push often \
+         leaves before the answer does); *pushed before the answer* counts those. {} untimed commands, then {} timed, per run; {} runs, the \
+         numbers of clients taking turns. *Messages per client* is the fewest and most pushes any client received \
+         in a run (each should receive one per command: {}); a *miss* is a command a client had no push for \
+         within 2 s. The bench's clients and the server share the machine's {} cores. The target is judged on the \
+         designated client's p99 with 100 clients open, and no miss.\n",
+        m.live_warmup_commands,
+        m.live_commands_per_run,
+        m.runs,
+        m.live_warmup_commands + m.live_commands_per_run,
+        results.machine.cores
+    );
+    table(
+        md,
+        &[
+            "store",
+            "clients",
+            "designated p50 (ms)",
+            "designated p99 (ms)",
+            "designated max (ms)",
+            "all clients p50 (ms)",
+            "all clients p99 (ms)",
+            "all clients max (ms)",
+            "designated: pushed before the answer",
+            "messages per client",
+            "misses",
+            "other processes (cores)",
+        ],
+        results.live.iter().map(|l| {
+            [
+                l.store.clone(),
+                l.clients.to_string(),
+                show(&l.designated_p50_ms, 2),
+                show(&l.designated_p99_ms, 2),
+                show(&l.designated_max_ms, 2),
+                show(&l.all_p50_ms, 2),
+                show(&l.all_p99_ms, 2),
+                show(&l.all_max_ms, 2),
+                format!("{} of {}", l.designated_before_ack, l.designated_samples),
+                match l.fewest_messages == l.most_messages {
+                    true => format!("{} of {}", l.fewest_messages, l.messages_expected_per_client),
+                    false => format!("{}–{} of {}", l.fewest_messages, l.most_messages, l.messages_expected_per_client),
+                },
+                l.misses.to_string(),
+                format!("{:.2}", l.other_cores),
+            ]
+        }),
+    );
+    for l in results.live.iter().filter(|l| l.other_messages > 0) {
+        let _ = writeln!(
+            md,
+            "\n{} clients: {} messages that were not a todo's change (a client told to re-read).",
+            l.clients, l.other_messages
         );
     }
 }

@@ -331,7 +331,7 @@ async fn measure_on(
     Ok((results, staleness))
 }
 
-fn fmt_ms(value: Option<f64>) -> String {
+pub(crate) fn fmt_ms(value: Option<f64>) -> String {
     value.map_or_else(|| "n/a".into(), |v| format!("{v:.2}"))
 }
 
