@@ -16,44 +16,16 @@ use lambda_http::{Body, Response};
 use projector::Projector;
 use projector::stream::StreamPoller;
 use serde_json::{Value, json};
-use todo_platform::config::{DYNAMODB_ATTEMPT_TIMEOUT, deployed_settings};
+use todo_platform::config::deployed_settings;
 use todo_platform::http::Edge;
 use todo_platform::store::dynamo::DynamoStore;
 use todo_platform::store::{EventScan, ProjectionStore, Scope};
 use todo_testkit::ApiEvent;
 use todo_testkit::dynamodb::{Tables, sdk_config, sdk_config_for, shared};
-use todo_testkit::faults::{Fault, FaultProxy};
+use todo_testkit::faults::{FaultProxy, mixed_cycle};
 
 const USERS: [&str; 3] = ["ann-faults", "bob-faults", "cid-faults"];
 const TODOS_PER_USER: usize = 8;
-
-/// One fault in three or so, every kind in every 20 requests.
-fn cycle() -> Vec<Fault> {
-    let late = Fault::DelayAfter(DYNAMODB_ATTEMPT_TIMEOUT + Duration::from_millis(300));
-    use Fault::*;
-    vec![
-        Throttle,
-        None,
-        None,
-        DropAfter,
-        None,
-        ServerError,
-        None,
-        None,
-        late,
-        None,
-        Throttle,
-        None,
-        DropBefore,
-        None,
-        None,
-        DropAfter,
-        None,
-        None,
-        None,
-        None,
-    ]
-}
 
 #[derive(Default)]
 struct Tally {
@@ -130,7 +102,7 @@ async fn life_of_a_todo(commands: &CommandService, user: &str, n: usize, tally: 
 #[tokio::test]
 async fn under_injected_faults_every_acknowledged_command_lands_exactly_once() {
     let tables = Tables::fresh().await;
-    let proxy = FaultProxy::start(&shared().endpoint, cycle()).await.expect("start the fault proxy");
+    let proxy = FaultProxy::start(&shared().endpoint, mixed_cycle()).await.expect("start the fault proxy");
     let through_proxy = sdk_config_for(&proxy.endpoint).await;
     let client = aws_sdk_dynamodb::Client::from_conf(deployed_settings((&through_proxy).into()).build());
     let commands = CommandService::new(

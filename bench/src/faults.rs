@@ -21,13 +21,13 @@ use projector::Projector;
 use projector::stream::StreamPoller;
 use serde::Serialize;
 use serde_json::{Value, json};
-use todo_platform::config::{DYNAMODB_ATTEMPT_TIMEOUT, deployed_settings};
+use todo_platform::config::deployed_settings;
 use todo_platform::http::Edge;
 use todo_platform::store::dynamo::DynamoStore;
 use todo_platform::store::{EventScan as _, ProjectionStore as _, Scope};
 use todo_testkit::ApiEvent;
 use todo_testkit::dynamodb::{Tables, sdk_config_for};
-use todo_testkit::faults::{Fault, FaultProxy};
+use todo_testkit::faults::{FaultProxy, mixed_cycle};
 
 use crate::fixtures::{ORIGIN, api, drop_tables, fresh_user};
 use crate::{Emulator, Progress, Settings};
@@ -41,34 +41,6 @@ const RETRY_PAUSE: Duration = Duration::from_millis(20);
 const DRAIN_LIMIT: Duration = Duration::from_secs(60);
 /// Unexpected answers kept per run, to say what went wrong.
 const KEPT_SURPRISES: usize = 5;
-
-/// The acceptance test's cycle: about one request in three meets a fault, every kind in every 20.
-fn cycle() -> Vec<Fault> {
-    let late = Fault::DelayAfter(DYNAMODB_ATTEMPT_TIMEOUT + Duration::from_millis(300));
-    use Fault::*;
-    vec![
-        Throttle,
-        None,
-        None,
-        DropAfter,
-        None,
-        ServerError,
-        None,
-        None,
-        late,
-        None,
-        Throttle,
-        None,
-        DropBefore,
-        None,
-        None,
-        DropAfter,
-        None,
-        None,
-        None,
-        None,
-    ]
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FaultsResult {
@@ -286,7 +258,7 @@ async fn drain(emulator: &Emulator, tables: &Tables) -> anyhow::Result<(u64, boo
 }
 
 async fn one_run(settings: &Settings, emulator: &Emulator, tables: &Tables) -> anyhow::Result<FaultRun> {
-    let proxy = FaultProxy::start(emulator.endpoint(), cycle()).await?;
+    let proxy = FaultProxy::start(emulator.endpoint(), mixed_cycle()).await?;
     let through_proxy = sdk_config_for(&proxy.endpoint).await;
     let client = aws_sdk_dynamodb::Client::from_conf(deployed_settings((&through_proxy).into()).build());
     let commands =
@@ -394,11 +366,14 @@ pub async fn measure(settings: &Settings, progress: &Progress, emulator: &Emulat
 
 #[cfg(test)]
 mod tests {
+    use todo_platform::config::DYNAMODB_ATTEMPT_TIMEOUT;
+    use todo_testkit::faults::Fault;
+
     use super::*;
 
     #[test]
     fn the_cycle_has_every_fault_in_every_twenty_requests() {
-        let cycle = cycle();
+        let cycle = mixed_cycle();
         assert_eq!(cycle.len(), 20);
         for fault in [Fault::Throttle, Fault::ServerError, Fault::DropBefore, Fault::DropAfter] {
             assert!(cycle.contains(&fault), "{fault:?}");

@@ -32,6 +32,35 @@ pub enum Fault {
     DelayAfter(Duration),
 }
 
+/// The mix the fault-injection test and benchmark use: about one request in three meets a fault,
+/// every kind in every 20, the late one answered past the SDK's attempt timeout as deployed.
+pub fn mixed_cycle() -> Vec<Fault> {
+    let late = Fault::DelayAfter(todo_platform::config::DYNAMODB_ATTEMPT_TIMEOUT + Duration::from_millis(300));
+    use Fault::*;
+    vec![
+        Throttle,
+        None,
+        None,
+        DropAfter,
+        None,
+        ServerError,
+        None,
+        None,
+        late,
+        None,
+        Throttle,
+        None,
+        DropBefore,
+        None,
+        None,
+        DropAfter,
+        None,
+        None,
+        None,
+        None,
+    ]
+}
+
 /// How often each fault struck.
 #[derive(Debug, Default)]
 pub struct FaultCounts {
