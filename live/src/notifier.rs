@@ -165,6 +165,10 @@ impl Notifier {
         self.push_in_span(change).instrument(span).await
     }
 
+    async fn post<'a>(&self, connection: &'a Connection, message: &str) -> (&'a Connection, Result<(), PushError>) {
+        (connection, self.pusher.push(&connection.id, message).await)
+    }
+
     async fn push_in_span(&self, change: &RowChange) -> Result<Pushed, RecordError> {
         let Some(message) = LiveMessage::between(&change.before, &change.after) else {
             tracing::debug!("nothing a session shows changed");
@@ -178,11 +182,14 @@ impl Notifier {
             .map_err(RecordError::Store)?;
         let json = message.to_json();
         let json = json.as_str();
-        let posts = connections
+        // The store lists the user's own connections only; a push never leaves the user. (The posts
+        // are built before awaiting any: an iterator's closures held across the await would make
+        // the future not provably `Send`.)
+        let posts: Vec<_> = connections
             .iter()
-            // The store lists the user's own connections only; a push never leaves the user.
             .filter(|connection| connection.user == change.user)
-            .map(|connection| async move { (connection, self.pusher.push(&connection.id, json).await) });
+            .map(|connection| self.post(connection, json))
+            .collect();
         let answers: Vec<(&Connection, Result<(), PushError>)> =
             futures::stream::iter(posts).buffer_unordered(CONCURRENT_POSTS).collect().await;
 

@@ -7,8 +7,10 @@
 //!   `EventsTable` / `TodoTable` / `StatsTable` / `SnapshotsTable`) and their stream, polled and
 //!   handed to the projector in the batches Lambda would deliver.
 //!
-//! On both, the projector hands each row it writes to the stack's live hub (`/live`) as it writes
-//! it. (On AWS the `notifier` pushes from the read model's stream instead.)
+//! Live updates (`/live`): embedded, the projector hands each row it writes to the stack's live hub.
+//! On DynamoDB the path is the one on AWS: the hub records its connections in `ConnectionsTable`
+//! (`CONNECTIONS_TABLE_NAME`), and the `notifier` follows the read model's stream and posts each
+//! change to the recorded connections of its user, through the hub.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,13 +18,20 @@ use std::time::Duration;
 use anyhow::Context as _;
 use audit::AuditService;
 use aws_config::BehaviorVersion;
+use aws_lambda_events::event::dynamodb::Event as StreamBatch;
+use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use commands::CommandService;
+use live::notifier::Notifier;
 use projector::Projector;
 use projector::stream::StreamPoller;
 use queries::QueryService;
 use todo_platform::http::Edge;
-use todo_platform::manifest::{EVENTS_TABLE_NAME, SNAPSHOTS_TABLE_NAME, STATS_TABLE_NAME, TODO_TABLE_NAME};
-use todo_platform::store::dynamo::{DynamoStore, create_snapshots_table, create_stats_table, create_tables};
+use todo_platform::manifest::{
+    CONNECTIONS_TABLE_NAME, EVENTS_TABLE_NAME, SNAPSHOTS_TABLE_NAME, STATS_TABLE_NAME, TODO_TABLE_NAME,
+};
+use todo_platform::store::dynamo::{
+    DynamoStore, create_connections_table, create_snapshots_table, create_stats_table, create_tables,
+};
 
 use crate::app::StackContext;
 use crate::gateway::functions::Functions;
@@ -74,6 +83,7 @@ async fn dynamodb(endpoint: &str, edge: Edge, live: Arc<LiveHub>) -> anyhow::Res
     let (events, todos) = (table(EVENTS_TABLE_NAME, "EventsTable"), table(TODO_TABLE_NAME, "TodoTable"));
     let stats = table(STATS_TABLE_NAME, "StatsTable");
     let snapshots = table(SNAPSHOTS_TABLE_NAME, "SnapshotsTable");
+    let connections = table(CONNECTIONS_TABLE_NAME, "ConnectionsTable");
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).endpoint_url(endpoint);
     if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
         loader = loader.region(aws_config::Region::new("us-east-1"));
@@ -95,17 +105,32 @@ async fn dynamodb(endpoint: &str, edge: Edge, live: Arc<LiveHub>) -> anyhow::Res
     create_snapshots_table(&client, &snapshots)
         .await
         .with_context(|| format!("preparing the snapshots table at {endpoint}"))?;
-    tracing::info!(endpoint, events, todos, stats, snapshots, "DynamoDB store");
+    create_connections_table(&client, &connections)
+        .await
+        .with_context(|| format!("preparing the connections table at {endpoint}"))?;
+    tracing::info!(endpoint, events, todos, stats, snapshots, connections, "DynamoDB store");
 
     let store = Arc::new(
-        DynamoStore::new(client, events.clone(), todos).with_stats_table(stats).with_snapshots_table(snapshots),
+        DynamoStore::new(client, events.clone(), todos.clone())
+            .with_stats_table(stats)
+            .with_snapshots_table(snapshots)
+            .with_connections_table(connections),
     );
-    let poller = StreamPoller::open(&config, &events).await?;
     let projector = Projector::new(store.clone(), store.clone())
         .with_stats(store.clone())
-        .with_snapshots(store.clone(), store.clone())
-        .with_live(live);
-    tokio::spawn(follow_stream(poller, projector));
+        .with_snapshots(store.clone(), store.clone());
+    let events_stream = StreamPoller::open(&config, &events).await?;
+    tokio::spawn(follow_stream("projector", events_stream, move |batch| {
+        let projector = projector.clone();
+        async move { projector.handle_batch(batch).await }
+    }));
+    live.record_in(store.clone())?;
+    let notifier = Notifier::new(store.clone(), live);
+    let read_model_stream = StreamPoller::open(&config, &todos).await?;
+    tokio::spawn(follow_stream("notifier", read_model_stream, move |batch| {
+        let notifier = notifier.clone();
+        async move { notifier.handle_batch(batch).await }
+    }));
     Ok((
         Arc::new(CommandService::new(store.clone(), edge.clone())),
         Arc::new(QueryService::with_store(store.clone(), edge.clone()).with_snapshots(store.clone())),
@@ -113,24 +138,26 @@ async fn dynamodb(endpoint: &str, edge: Edge, live: Arc<LiveHub>) -> anyhow::Res
     ))
 }
 
-/// Polls the event table's stream as Lambda's event source mapping would, and hands each batch to
-/// the projector. A record the projector reports as failed is logged (by the projector) and left:
-/// `replay` repairs the read model from the events.
-async fn follow_stream(mut poller: StreamPoller, projector: Projector) {
+/// Polls a table's stream as Lambda's event source mapping would, and hands each batch to
+/// `handler` (the projector on the event table's, the notifier on the read model's). A record the
+/// handler reports as failed is logged by it and left: `replay` repairs the read model from the
+/// events, and a missed push is caught up by the client's re-read on its next version gap.
+async fn follow_stream<F, R>(function: &'static str, mut poller: StreamPoller, handler: F)
+where
+    F: Fn(StreamBatch) -> R,
+    R: Future<Output = DynamoDbEventResponse>,
+{
     loop {
         match poller.poll().await {
             Ok(batch) if batch.records.is_empty() => tokio::time::sleep(Duration::from_millis(50)).await,
             Ok(batch) => {
-                let response = projector.handle_batch(batch).await;
+                let response = handler(batch).await;
                 if !response.batch_item_failures.is_empty() {
-                    tracing::error!(
-                        failed = response.batch_item_failures.len(),
-                        "projector: records not applied; run `replay` to repair"
-                    );
+                    tracing::error!(function, failed = response.batch_item_failures.len(), "records not handled");
                 }
             }
             Err(error) => {
-                tracing::error!(error = format!("{error:#}"), "projector: reading the stream failed, retrying");
+                tracing::error!(function, error = format!("{error:#}"), "reading the stream failed, retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }

@@ -1,6 +1,7 @@
 //! Live updates on the local stack: `GET /live?token=<ID token>` opens a WebSocket on which the
-//! caller receives every change to their todos as the projector writes it to the read model (the
-//! message of [`todo_platform::live`]). On AWS the WebSocket API and the `notifier` do this job.
+//! caller receives every change to their todos as it lands in the read model (the message of
+//! [`todo_platform::live`]). On AWS the WebSocket API and the `notifier` do this job; in DynamoDB
+//! mode the notifier does it here too (see [`LiveHub`]).
 //!
 //! The token is checked by the API's own authorizer before the upgrade: a missing or refused token
 //! is a plain 401, and no socket is opened. Each connection has a bounded queue. The projector only
@@ -9,8 +10,7 @@
 //! user's other sessions.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::Json;
@@ -19,9 +19,11 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::extract::{Extension, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use events_schema::{Todo, UserId};
+use events_schema::{Timestamp, Todo, UserId};
+use live::push::{PushError, Pusher};
 use serde_json::json;
 use todo_platform::live::{LiveMessage, LiveSink, REREAD_MESSAGE};
+use todo_platform::store::{Connection, ConnectionId, ConnectionStore, StoreError};
 use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument as _;
 use uuid::Uuid;
@@ -40,16 +42,67 @@ const FELL_BEHIND_CODE: u16 = 1013;
 /// Clients have nothing to say on the socket; anything bigger than this is not one of ours.
 const MAX_CLIENT_MESSAGE_BYTES: usize = 4096;
 
-/// Every open connection, by user; the projector's [`LiveSink`].
+/// Every open connection, by user.
+///
+/// Two paths feed it. Embedded, it is the projector's [`LiveSink`]: each row the projector writes
+/// goes to the user's sessions. On DynamoDB (`--dynamodb-endpoint`), the path is the one on AWS: the
+/// hub records each connection in the connections table ([`LiveHub::record_in`]) as
+/// `live-connections` does, and the `notifier`, on the read model's stream, posts each change to
+/// the recorded connections through the hub (its [`Pusher`], in place of API Gateway's
+/// `PostToConnection`).
 #[derive(Default)]
 pub struct LiveHub {
-    sessions: Mutex<HashMap<UserId, Vec<Session>>>,
-    next_id: AtomicU64,
+    sessions: Mutex<Sessions>,
+    /// Where connections are recorded for the notifier (DynamoDB mode only).
+    registry: OnceLock<Arc<dyn ConnectionStore>>,
+}
+
+#[derive(Default)]
+struct Sessions {
+    by_user: HashMap<UserId, Vec<Session>>,
+    /// Whose each connection is: the notifier posts by connection id alone.
+    owner: HashMap<ConnectionId, UserId>,
+}
+
+impl Sessions {
+    fn insert(&mut self, user: UserId, session: Session) -> usize {
+        self.owner.insert(session.id.clone(), user.clone());
+        let open = self.by_user.entry(user).or_default();
+        open.push(session);
+        open.len()
+    }
+
+    fn remove(&mut self, id: &ConnectionId) -> Option<Session> {
+        let user = self.owner.remove(id)?;
+        let open = self.by_user.get_mut(&user)?;
+        let session = open.iter().position(|session| &session.id == id).map(|at| open.swap_remove(at));
+        if open.is_empty() {
+            self.by_user.remove(&user);
+        }
+        session
+    }
+
+    /// Queues `text` for the connection, or takes it out of the hub when it cannot take it (a full
+    /// queue is a client that fell behind; a closed one, a connection on its way out).
+    fn deliver(&mut self, id: &ConnectionId, text: &Utf8Bytes) -> Result<(), PushError> {
+        let user = self.owner.get(id).ok_or(PushError::Gone)?;
+        let session = self.by_user.get(user).and_then(|open| open.iter().find(|session| &session.id == id));
+        match session.map(|session| session.queue.try_send(text.clone())) {
+            Some(Ok(())) => Ok(()),
+            Some(Err(_)) | None => {
+                if let Some(session) = self.remove(id) {
+                    // The connection may be gone already; then nobody needs telling.
+                    let _ = session.fell_behind.send(());
+                }
+                Err(PushError::Gone)
+            }
+        }
+    }
 }
 
 /// The hub's end of one connection.
 struct Session {
-    id: u64,
+    id: ConnectionId,
     queue: mpsc::Sender<Utf8Bytes>,
     /// Fired when the hub lets go of the connection because its queue was full.
     fell_behind: oneshot::Sender<()>,
@@ -66,36 +119,55 @@ impl LiveHub {
         Self::default()
     }
 
-    /// How many connections `user` has open.
-    pub fn connections(&self, user: &UserId) -> usize {
-        self.sessions().get(user).map_or(0, Vec::len)
+    /// From now on, records each connection in `registry` while it is open (and only then may a
+    /// notifier reach it). Set once, before the stack serves; a second registry is refused.
+    pub fn record_in(&self, registry: Arc<dyn ConnectionStore>) -> anyhow::Result<()> {
+        self.registry.set(registry).map_err(|_| anyhow::anyhow!("the live hub already records its connections"))
     }
 
-    fn sessions(&self) -> MutexGuard<'_, HashMap<UserId, Vec<Session>>> {
+    /// How many connections `user` has open.
+    pub fn connections(&self, user: &UserId) -> usize {
+        self.sessions().by_user.get(user).map_or(0, Vec::len)
+    }
+
+    fn sessions(&self) -> MutexGuard<'_, Sessions> {
         // Nothing under this lock can panic halfway through a change; a poisoned map is still whole.
         self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Registers a connection of `user`; it receives every change from now on.
+    /// Registers a connection of `user`; it receives every change from now on. Its id is random,
+    /// as API Gateway's are: a record left by an earlier run never names a connection of this one.
     fn subscribe(self: &Arc<Self>, user: UserId) -> Subscription {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let id = ConnectionId::parse(&Uuid::new_v4().simple().to_string()).expect("a UUID is a connection id");
         let (queue, messages) = mpsc::channel(QUEUE_CAPACITY);
         let (fell_behind, dropped) = oneshot::channel();
-        let mut sessions = self.sessions();
-        let open = sessions.entry(user.clone()).or_default();
-        open.push(Session { id, queue, fell_behind });
-        let connections = open.len();
-        drop(sessions);
+        let connections = self.sessions().insert(user.clone(), Session { id: id.clone(), queue, fell_behind });
         Subscription { hub: Arc::clone(self), user, id, connections, messages, dropped }
     }
 
-    fn unsubscribe(&self, user: &UserId, id: u64) {
-        let mut sessions = self.sessions();
-        if let Some(open) = sessions.get_mut(user) {
-            open.retain(|session| session.id != id);
-            if open.is_empty() {
-                sessions.remove(user);
-            }
+    /// Records the connection for the notifier, when the hub has a registry.
+    async fn record(&self, subscription: &Subscription) -> Result<(), StoreError> {
+        let Some(registry) = self.registry.get() else { return Ok(()) };
+        let connection = Connection {
+            user: subscription.user.clone(),
+            id: subscription.id.clone(),
+            connected_at: Timestamp::from_datetime(chrono::Utc::now()),
+        };
+        registry.put_connection(&connection).await
+    }
+
+    fn unsubscribe(&self, user: &UserId, id: &ConnectionId) {
+        self.sessions().remove(id);
+        let Some(registry) = self.registry.get().cloned() else { return };
+        let (user, id) = (user.clone(), id.clone());
+        // Dropped on the runtime (a connection's task); as on AWS, a record left behind by a
+        // failure here expires with its TTL, and a push to it is answered "gone".
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(error) = registry.remove_connection(&user, &id).await {
+                    tracing::warn!(connectionId = %id, error = %anyhow::Error::from(error), "live: the record stays");
+                }
+            });
         }
     }
 }
@@ -103,19 +175,22 @@ impl LiveHub {
 impl LiveSink for LiveHub {
     fn changed(&self, user: &UserId, before: &Todo, after: &Todo) {
         let mut sessions = self.sessions();
-        let Some(open) = sessions.get_mut(user) else { return };
+        let Some(open) = sessions.by_user.get(user) else { return };
         let Some(message) = LiveMessage::between(before, after) else { return };
         let text = Utf8Bytes::from(message.to_json());
-        // A full queue is a client that fell behind; a closed one, a connection on its way out.
-        let gone: Vec<Session> = open.extract_if(.., |session| session.queue.try_send(text.clone()).is_err()).collect();
-        if open.is_empty() {
-            sessions.remove(user);
+        let ids: Vec<ConnectionId> = open.iter().map(|session| session.id.clone()).collect();
+        for id in ids {
+            // A connection that cannot take it is dropped and told to re-read.
+            let _ = sessions.deliver(&id, &text);
         }
-        drop(sessions);
-        for session in gone {
-            // The connection may be gone already; then nobody needs telling.
-            let _ = session.fell_behind.send(());
-        }
+    }
+}
+
+/// The notifier's way to a connection: it is on this stack's hub, or it is gone.
+#[async_trait::async_trait]
+impl Pusher for LiveHub {
+    async fn push(&self, connection: &ConnectionId, message: &str) -> Result<(), PushError> {
+        self.sessions().deliver(connection, &Utf8Bytes::from(message))
     }
 }
 
@@ -123,7 +198,7 @@ impl LiveSink for LiveHub {
 struct Subscription {
     hub: Arc<LiveHub>,
     user: UserId,
-    id: u64,
+    id: ConnectionId,
     /// The user's open connections, this one included, when it subscribed.
     connections: usize,
     messages: mpsc::Receiver<Utf8Bytes>,
@@ -132,7 +207,7 @@ struct Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        self.hub.unsubscribe(&self.user, self.id);
+        self.hub.unsubscribe(&self.user, &self.id);
     }
 }
 
@@ -173,6 +248,11 @@ pub async fn connect(
         Err(rejection) => return error(rejection.status(), "not_a_websocket", &rejection.body_text()),
     };
     let subscription = route.hub.subscribe(user);
+    if let Err(failed) = route.hub.record(&subscription).await {
+        let cause = anyhow::Error::from(failed);
+        tracing::error!(%request_id, error = format!("{cause:#}"), "live: the connection could not be recorded");
+        return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "live updates are unavailable; try again");
+    }
     let span = tracing::info_span!("live", request_id = %request_id);
     upgrade
         .max_message_size(MAX_CLIENT_MESSAGE_BYTES)
@@ -247,7 +327,7 @@ async fn serve(mut socket: WebSocket, mut subscription: Subscription) {
 
 #[cfg(test)]
 mod tests {
-    use events_schema::{Timestamp, TodoId, TodoItem};
+    use events_schema::{TodoId, TodoItem};
 
     use super::*;
 
@@ -297,6 +377,6 @@ mod tests {
         assert_eq!(hub.connections(&user("ann")), 1);
         drop(fast);
         assert_eq!(hub.connections(&user("ann")), 0, "a closed connection leaves the hub");
-        assert!(hub.sessions().is_empty());
+        assert!(hub.sessions().by_user.is_empty() && hub.sessions().owner.is_empty());
     }
 }

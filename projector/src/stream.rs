@@ -1,6 +1,7 @@
 //! Reads a table's DynamoDB stream with the Streams API and turns what it reads into the batches
 //! Lambda's event source mapping would deliver (the same JSON, parsed by `aws_lambda_events`).
-//! For the tests and the local stack's DynamoDB mode; the deployed projector is invoked by Lambda.
+//! For the tests and the local stack's DynamoDB mode (the projector on the event table's stream, the
+//! notifier on the read model's); deployed, Lambda invokes both.
 
 use std::collections::BTreeMap;
 
@@ -140,6 +141,7 @@ impl StreamPoller {
                 "ApproximateCreationDateTime": change.approximate_creation_date_time.map(|t| t.secs()),
                 "Keys": image(change.keys),
                 "NewImage": image(change.new_image),
+                "OldImage": image(change.old_image),
                 "SequenceNumber": change.sequence_number,
                 "SizeBytes": change.size_bytes,
                 "StreamViewType": change.stream_view_type.map(|v| v.as_str().to_owned()),
