@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import react from '@vitejs/plugin-react';
+import { VitePWA } from 'vite-plugin-pwa';
 import { defineConfig, type Plugin } from 'vitest/config';
 
 /**
@@ -49,8 +50,44 @@ function devRuntimeConfig(localStack: string): Plugin {
 
 const localStack = process.env.TODO_LOCAL_URL ?? 'http://127.0.0.1:8080';
 
+/**
+ * Installable and opening offline: a web app manifest, and a service worker (src/sw.ts, Workbox)
+ * that precaches the app shell and keeps /config.json. `injectRegister: false`: src/serviceWorker.ts
+ * registers it, and decides when a page reloads into a new version.
+ */
+const pwa = VitePWA({
+  strategies: 'injectManifest',
+  srcDir: 'src',
+  filename: 'sw.ts',
+  registerType: 'autoUpdate',
+  injectRegister: false,
+  // The glob below already precaches every icon.
+  includeManifestIcons: false,
+  manifest: {
+    name: 'To Do',
+    short_name: 'To Do',
+    description: 'A to-do list that keeps the history of every change, and works offline.',
+    id: '/',
+    start_url: '/',
+    scope: '/',
+    display: 'standalone',
+    background_color: '#ffffff',
+    theme_color: '#4f46e5',
+    icons: [
+      { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+      { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+      { src: '/icons/icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+      { src: '/favicon.svg', sizes: 'any', type: 'image/svg+xml' },
+    ],
+  },
+  injectManifest: {
+    globPatterns: ['**/*.{js,css,html,svg,png}'],
+  },
+  devOptions: { enabled: false },
+});
+
 export default defineConfig({
-  plugins: [react(), devRuntimeConfig(localStack)],
+  plugins: [react(), devRuntimeConfig(localStack), pwa],
   // Absolute asset URLs: pages live at nested paths such as /item/<id>/history.
   base: '/',
   server: {

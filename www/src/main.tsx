@@ -2,9 +2,10 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { hasAuthParams } from 'react-oidc-context';
 import type { UserManager } from 'oidc-client-ts';
-import { createUserManager } from './auth/oidc';
+import { createUserManager, isRefusal } from './auth/oidc';
 import { App } from './components/App';
 import { loadConfig } from './config';
+import { registerServiceWorker } from './serviceWorker';
 import './styles.css';
 
 /**
@@ -13,11 +14,12 @@ import './styles.css';
  */
 async function restoreExpiredSession(userManager: UserManager): Promise<void> {
   const user = await userManager.getUser();
-  if (!user?.expired || !user.refresh_token) return;
+  if (!user?.expired || !user.refresh_token || !navigator.onLine) return;
   try {
     await userManager.signinSilent();
-  } catch {
-    await userManager.removeUser();
+  } catch (error) {
+    // Refused: the session is over. Unreachable: keep it (and what it queued offline) to renew later.
+    if (isRefusal(error)) await userManager.removeUser();
   }
 }
 
@@ -52,6 +54,8 @@ async function start(container: HTMLElement): Promise<void> {
     </StrictMode>,
   );
 }
+
+registerServiceWorker();
 
 const container = document.getElementById('root');
 if (container) void start(container);

@@ -1,5 +1,6 @@
-import type { User, UserManager } from 'oidc-client-ts';
+import { ErrorResponse, type User, type UserManager } from 'oidc-client-ts';
 import { describe, expect, it, vi } from 'vitest';
+import { NetworkError } from '../api/client';
 import type { RuntimeConfig } from '../config';
 import { createUserManager, idTokenSource, jwtExpiry, safeReturnPath, signOut } from './oidc';
 
@@ -99,8 +100,14 @@ describe('idTokenSource', () => {
     const failing = fakeUserManager({ id_token: almost }, new Error('login_required'));
     await expect(idTokenSource(failing as unknown as UserManager, now)()).resolves.toBe(almost);
 
-    const expired = fakeUserManager({ id_token: jwt({ exp: inSeconds(-10) }) }, new Error('login_required'));
+    const expired = fakeUserManager({ id_token: jwt({ exp: inSeconds(-10) }) }, new ErrorResponse({ error: 'login_required' }));
     await expect(idTokenSource(expired as unknown as UserManager, now)()).resolves.toBeNull();
+  });
+
+  it('rejects with a NetworkError when an expired token cannot be renewed because the provider is unreachable', async () => {
+    // Offline: not a refusal, so nobody is sent to a sign-in page; queued changes wait for the network.
+    const expired = fakeUserManager({ id_token: jwt({ exp: inSeconds(-10) }) }, new TypeError('Failed to fetch'));
+    await expect(idTokenSource(expired as unknown as UserManager, now)()).rejects.toBeInstanceOf(NetworkError);
   });
 
   it('gives null when nobody is signed in', async () => {

@@ -1,4 +1,5 @@
-import { UserManager, WebStorageStateStore, type User } from 'oidc-client-ts';
+import { ErrorResponse, UserManager, WebStorageStateStore, type User } from 'oidc-client-ts';
+import { NetworkError } from '../api/client';
 import type { RuntimeConfig } from '../config';
 
 /**
@@ -86,9 +87,13 @@ export function jwtExpiry(token: string): number | undefined {
  * token's (which drives oidc-client-ts's renew timer), so check it here too and renew first when it
  * is about to expire. Resolves to null when there is no usable token: the API client turns that
  * into a 401, and the app sends the user to sign in.
+ *
+ * A renewal that could not reach the sign-in server (offline) is not a refusal: it rejects with a
+ * NetworkError, like any request that cannot get out, so that nothing sends the user to a sign-in
+ * page that cannot load and queued changes wait for the network instead.
  */
 export function idTokenSource(userManager: UserManager, now: () => number = Date.now): () => Promise<string | null> {
-  let renewing: Promise<User | null> | null = null;
+  let renewing: Promise<{ user: User | null; error?: unknown }> | null = null;
   const usable = (token: string, marginSeconds: number) => {
     const exp = jwtExpiry(token);
     return exp === undefined || exp * 1000 > now() + marginSeconds * 1000;
@@ -100,13 +105,15 @@ export function idTokenSource(userManager: UserManager, now: () => number = Date
     if (usable(token, 30)) return token;
     renewing ??= userManager
       .signinSilent()
-      .catch(() => null)
+      .then((user) => ({ user }), (error: unknown) => ({ user: null, error }))
       .finally(() => {
         renewing = null;
       });
-    const renewed = await renewing;
+    const { user: renewed, error } = await renewing;
     if (renewed?.id_token) return renewed.id_token;
-    return usable(token, 0) ? token : null;
+    if (usable(token, 0)) return token;
+    if (error !== undefined && !isRefusal(error)) throw new NetworkError('Could not reach the sign-in server to renew your session.', { cause: error });
+    return null;
   };
 }
 
@@ -135,4 +142,9 @@ export async function signOut(
     await userManager.removeUser();
     assign(config.postLogoutRedirectUri);
   }
+}
+
+/** The provider answered and said no (the refresh token is revoked or expired, a sign-in is needed). */
+export function isRefusal(error: unknown): boolean {
+  return error instanceof ErrorResponse;
 }

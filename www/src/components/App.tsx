@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { AuthProvider, hasAuthParams, useAuth } from 'react-oidc-context';
 import type { User, UserManager } from 'oidc-client-ts';
 import { ApiClient, type TodoApi } from '../api/client';
@@ -7,13 +7,17 @@ import { currentPath, idTokenSource, safeReturnPath, signOut } from '../auth/oid
 import type { RuntimeConfig } from '../config';
 import { describeError } from '../lib/errors';
 import { Link, navigate, useRoute, type Route } from '../lib/router';
+import { Outbox } from '../offline/queue';
+import { OfflineStore } from '../offline/store';
 import { AccountPage } from './AccountPage';
 import { AlertRegion, AlertsProvider, useAlerts } from './Alerts';
 import { ApiContext } from './ApiContext';
+import { ConfirmDialog } from './ConfirmDialog';
 import { ItemHistoryPage } from './ItemHistoryPage';
 import { ItemVersionPage } from './ItemVersionPage';
 import { Landing } from './Landing';
 import { LiveContext } from './LiveContext';
+import { OfflineContext, useOutbox } from './OfflineContext';
 import { ListAsOfPage } from './ListAsOfPage';
 import { usePageTitle } from './PageTitle';
 import { StatsPage } from './StatsPage';
@@ -51,7 +55,9 @@ function AuthGate({ config, userManager, signinDelayMs }: Required<AppProps>) {
       </p>
     );
   }
-  if (!auth.isAuthenticated) return <Landing />;
+  // A session whose tokens expired while offline stays: it is renewed (or the user asked to sign
+  // in) once the server can be reached, and meanwhile the list and its queued changes are here.
+  if (!auth.isAuthenticated && !auth.user) return <Landing />;
   return <SignedInApp config={config} userManager={userManager} signinDelayMs={signinDelayMs} />;
 }
 
@@ -94,15 +100,65 @@ function SignedInApp({ config, userManager, signinDelayMs }: Required<AppProps>)
     [config, userManager, showAlert, signinDelayMs, getIdToken],
   );
   const live = useLiveClient(config, userManager, getIdToken);
+  const auth = useAuth();
+  const outbox = useSessionOutbox(auth.user?.profile.sub, api);
 
+  if (outbox === undefined) {
+    return (
+      <p className="splash" role="status">
+        Loading…
+      </p>
+    );
+  }
   return (
     <ApiContext.Provider value={api}>
       <LiveContext.Provider value={live}>
-        <Shell config={config} userManager={userManager} />
+        <OfflineContext.Provider value={outbox}>
+          <Shell config={config} userManager={userManager} />
+        </OfflineContext.Provider>
       </LiveContext.Provider>
     </ApiContext.Provider>
   );
 }
+
+/**
+ * The user's store on this device and the outbox in it, sending what an earlier visit queued:
+ * undefined while IndexedDB opens, null where it cannot (the app then works online only).
+ */
+function useSessionOutbox(userId: string | undefined, api: TodoApi): Outbox | null | undefined {
+  const [opened, setOpened] = useState<{ userId: string; api: TodoApi; outbox: Outbox | null } | null>(null);
+  useEffect(() => {
+    if (!userId) return;
+    let cancelled = false;
+    let outbox: Outbox | null = null;
+    OfflineStore.open(userId)
+      .then((store) => Outbox.open(store, api))
+      .then(
+        (created) => {
+          if (cancelled) {
+            created.store.close();
+            return;
+          }
+          outbox = created;
+          created.start();
+          setOpened({ userId, api, outbox: created });
+        },
+        () => {
+          if (!cancelled) setOpened({ userId, api, outbox: null });
+        },
+      );
+    return () => {
+      cancelled = true;
+      outbox?.stop();
+      outbox?.store.close();
+    };
+  }, [userId, api]);
+  if (!userId) return null;
+  return opened?.userId === userId && opened.api === api ? opened.outbox : undefined;
+}
+
+const NO_QUEUE = () => 0;
+const NO_SUBSCRIPTION = () => () => undefined;
 
 /**
  * The session's live updates socket, when /config.json names one: connected while signed in, and
@@ -132,15 +188,24 @@ function Shell({ config, userManager }: { config: RuntimeConfig; userManager: Us
   const route = useRoute();
   const { showAlert } = useAlerts();
   const [signingOut, setSigningOut] = useState(false);
+  const [confirmingSignOut, setConfirmingSignOut] = useState(false);
+  const outbox = useOutbox();
+  const queued = useSyncExternalStore(outbox?.subscribe ?? NO_SUBSCRIPTION, outbox ? () => outbox.getSnapshot().length : NO_QUEUE);
   const profile = auth.user?.profile;
   const who = profile?.email ?? profile?.preferred_username ?? (profile?.['cognito:username'] as string | undefined);
 
+  /** Signing out forgets what this device kept for the user (their list, histories, queued changes). */
   const onSignOut = () => {
+    setConfirmingSignOut(false);
     setSigningOut(true);
-    signOut(userManager, config).catch((error: unknown) => {
-      setSigningOut(false);
-      showAlert(describeError(error, 'Signing out'));
-    });
+    outbox?.stop();
+    (outbox ? outbox.store.destroy() : Promise.resolve())
+      .catch(() => undefined)
+      .then(() => signOut(userManager, config))
+      .catch((error: unknown) => {
+        setSigningOut(false);
+        showAlert(describeError(error, 'Signing out'));
+      });
   };
 
   return (
@@ -176,9 +241,27 @@ function Shell({ config, userManager }: { config: RuntimeConfig; userManager: Us
                 {who}
               </span>
             )}
-            <button type="button" className="button button-small" onClick={onSignOut} disabled={signingOut}>
+            <button
+              type="button"
+              className="button button-small"
+              onClick={() => (queued > 0 ? setConfirmingSignOut(true) : onSignOut())}
+              disabled={signingOut}
+            >
               {signingOut ? 'Signing out…' : 'Sign out'}
             </button>
+            {confirmingSignOut && (
+              <ConfirmDialog
+                title="Sign out and lose unsent changes?"
+                confirmLabel="Sign out anyway"
+                onCancel={() => setConfirmingSignOut(false)}
+                onConfirm={onSignOut}
+              >
+                <p>
+                  {queued === 1 ? '1 change' : `${queued} changes`} made here {queued === 1 ? 'has' : 'have'} not reached the server yet.
+                  Signing out deletes {queued === 1 ? 'it' : 'them'} from this device.
+                </p>
+              </ConfirmDialog>
+            )}
           </div>
         </div>
       </header>

@@ -1,23 +1,27 @@
 import { useEffect, useState } from 'react';
-import { ApiError } from '../api/client';
+import { ApiError, NetworkError } from '../api/client';
 import type { TodoEvent } from '../api/types';
 import { describeError, isAbort } from '../lib/errors';
 import { describeEvents, isDeleted, lastKnownTitle } from '../lib/history';
 import { Link } from '../lib/router';
 import { useApi } from './ApiContext';
 import { HistoryTimeline } from './HistoryTimeline';
+import { useOutbox } from './OfflineContext';
+import { OfflineNote } from './OfflineNote';
 import { usePageTitle } from './PageTitle';
 import { useNow } from './Timestamp';
 
 type State =
   | { status: 'loading' }
-  | { status: 'ready'; events: TodoEvent[] }
+  /** `syncedAt`: read from this device's copy, kept when the history was last opened online. */
+  | { status: 'ready'; events: TodoEvent[]; syncedAt?: string }
   | { status: 'missing' }
   | { status: 'failed'; message: string };
 
 /** One item's events in version order; works for deleted items too. */
 export function ItemHistoryPage({ id }: { id: string }) {
   const api = useApi();
+  const store = useOutbox()?.store;
   const now = useNow();
   const [state, setState] = useState<State>({ status: 'loading' });
   const [attempt, setAttempt] = useState(0);
@@ -25,15 +29,22 @@ export function ItemHistoryPage({ id }: { id: string }) {
   useEffect(() => {
     const controller = new AbortController();
     api.getItemHistory(id, controller.signal).then(
-      (events) => setState(events.length > 0 ? { status: 'ready', events } : { status: 'missing' }),
-      (error: unknown) => {
+      (events) => {
+        setState(events.length > 0 ? { status: 'ready', events } : { status: 'missing' });
+        // Kept for reading offline.
+        if (events.length > 0) store?.saveHistory(id, events, new Date().toISOString()).catch(() => undefined);
+      },
+      async (error: unknown) => {
         if (isAbort(error) || controller.signal.aborted) return;
-        if (error instanceof ApiError && (error.status === 404 || error.status === 400)) setState({ status: 'missing' });
+        const cached = error instanceof NetworkError ? await store?.loadHistory(id).catch(() => undefined) : undefined;
+        if (controller.signal.aborted) return;
+        if (cached) setState({ status: 'ready', events: cached.data, syncedAt: cached.syncedAt });
+        else if (error instanceof ApiError && (error.status === 404 || error.status === 400)) setState({ status: 'missing' });
         else setState({ status: 'failed', message: describeError(error, 'Loading this history') });
       },
     );
     return () => controller.abort();
-  }, [api, id, attempt]);
+  }, [api, id, attempt, store]);
 
   const events = state.status === 'ready' ? state.events : [];
   const title = lastKnownTitle(events, id);
@@ -68,6 +79,7 @@ export function ItemHistoryPage({ id }: { id: string }) {
           </button>
         </div>
       )}
+      {store && <OfflineNote offline={state.status === 'ready' && state.syncedAt !== undefined} syncedAt={state.status === 'ready' ? state.syncedAt : undefined} />}
       {state.status === 'ready' && (
         <>
           <p className="muted">

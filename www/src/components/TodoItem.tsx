@@ -2,6 +2,8 @@ import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent, type R
 import type { Todo } from '../api/types';
 import { itemHistoryPath, Link } from '../lib/router';
 import { hasErrors, validateTodo, type TodoFields } from '../lib/validation';
+import type { QueuedOp } from '../offline/queue';
+import type { PendingState } from '../state/pending';
 import type { ChangeResult, TodoItemState } from '../state/useTodos';
 import { ConfirmDialog } from './ConfirmDialog';
 import { Timestamp } from './Timestamp';
@@ -18,11 +20,29 @@ interface Props {
   onRetry: (id: string) => void;
   onDiscard: (id: string) => void;
   onDismissNotice: (id: string) => void;
+  /** A queued change the server refused (see ProblemPanel): by its place in the queue. */
+  onKeepMine?: (seq: number) => void;
+  onKeepTheirs?: (seq: number) => void;
+  onAddAgain?: (id: string) => void;
   checkboxRef?: Ref<HTMLInputElement>;
 }
 
-export function TodoItem({ item, now, onToggle, onSave, onDelete, onRetry, onDiscard, onDismissNotice, checkboxRef }: Props) {
-  const { todo, busy, unsaved, notice } = item;
+export function TodoItem({
+  item,
+  now,
+  onToggle,
+  onSave,
+  onDelete,
+  onRetry,
+  onDiscard,
+  onDismissNotice,
+  onKeepMine,
+  onKeepTheirs,
+  onAddAgain,
+  checkboxRef,
+}: Props) {
+  const { todo, busy, unsaved, notice, pending } = item;
+  const deleting = pending?.kind === 'delete';
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState<TodoFields>({ title: '', notes: '' });
   // The version the editor opened on: a newer one pushed meanwhile is announced, never typed over.
@@ -91,7 +111,11 @@ export function TodoItem({ item, now, onToggle, onSave, onDelete, onRetry, onDis
   };
 
   return (
-    <li data-id={todo.id} className={`todo${todo.completed ? ' todo-completed' : ''}${unsaved ? ' todo-unsaved' : ''}`} aria-busy={busy || undefined}>
+    <li
+      data-id={todo.id}
+      className={`todo${todo.completed ? ' todo-completed' : ''}${unsaved ? ' todo-unsaved' : ''}${pending ? ' todo-pending' : ''}${deleting ? ' todo-deleting' : ''}`}
+      aria-busy={busy || undefined}
+    >
       {editing ? (
         <form className="todo-editor" aria-label={`Edit “${base.title}”`} onSubmit={save} onKeyDown={onEditorKeyDown} noValidate>
           <div role="status" aria-live="polite">
@@ -134,7 +158,7 @@ export function TodoItem({ item, now, onToggle, onSave, onDelete, onRetry, onDis
             className="todo-checkbox"
             type="checkbox"
             checked={todo.completed}
-            disabled={unsaved}
+            disabled={unsaved || deleting}
             onChange={() => {
               if (!busy) onToggle(todo.id);
             }}
@@ -147,6 +171,8 @@ export function TodoItem({ item, now, onToggle, onSave, onDelete, onRetry, onDis
             <p className="todo-meta">
               {unsaved ? (
                 <span className="badge badge-warning">Not saved</span>
+              ) : pending ? (
+                <PendingBadge pending={pending} />
               ) : busy ? (
                 <span className="saving">Saving…</span>
               ) : todo.completed && todo.completedAt ? (
@@ -157,7 +183,7 @@ export function TodoItem({ item, now, onToggle, onSave, onDelete, onRetry, onDis
             </p>
           </div>
           <div className="todo-actions">
-            {unsaved ? (
+            {deleting ? null : unsaved ? (
               <>
                 <button
                   type="button"
@@ -192,9 +218,11 @@ export function TodoItem({ item, now, onToggle, onSave, onDelete, onRetry, onDis
                 >
                   Edit
                 </button>
-                <Link className="button button-small button-quiet" to={itemHistoryPath(todo.id)} aria-label={`History of “${todo.title}”`}>
-                  History
-                </Link>
+                {todo.version > 0 && (
+                  <Link className="button button-small button-quiet" to={itemHistoryPath(todo.id)} aria-label={`History of “${todo.title}”`}>
+                    History
+                  </Link>
+                )}
                 <button
                   ref={deleteButtonRef}
                   type="button"
@@ -211,6 +239,15 @@ export function TodoItem({ item, now, onToggle, onSave, onDelete, onRetry, onDis
             )}
           </div>
         </div>
+      )}
+      {pending?.problem && (
+        <ProblemPanel
+          problem={pending.problem}
+          mine={todo}
+          onKeepMine={onKeepMine}
+          onKeepTheirs={onKeepTheirs}
+          onAddAgain={onAddAgain ? () => onAddAgain(todo.id) : undefined}
+        />
       )}
       {notice && (
         <div className={`notice notice-${notice.kind}`} role="alert">
@@ -244,5 +281,115 @@ export function TodoItem({ item, now, onToggle, onSave, onDelete, onRetry, onDis
         </ConfirmDialog>
       )}
     </li>
+  );
+}
+
+function PendingBadge({ pending }: { pending: PendingState }) {
+  if (pending.problem) return <span className="badge badge-warning">Not sent: needs you</span>;
+  if (pending.kind === 'delete') return <span className="badge badge-pending">Deletion not sent yet</span>;
+  return (
+    <span className="badge badge-pending" title="Saved on this device; sent when the server can be reached.">
+      {pending.kind === 'create' ? 'Added here, not sent yet' : 'Change not sent yet'}
+    </span>
+  );
+}
+
+const CHANGE_NAMES: Record<QueuedOp['kind'], string> = {
+  create: 'adding it',
+  update: 'your edit',
+  complete: 'completing it',
+  reopen: 'reopening it',
+  delete: 'deleting it',
+};
+
+/** One todo's fields, for the two sides of a conflict. */
+function Version({ label, todo }: { label: string; todo: Todo }) {
+  return (
+    <div className="conflict-version">
+      <p className="conflict-version-label">{label}</p>
+      <dl>
+        <dt>Title</dt>
+        <dd>{todo.title}</dd>
+        <dt>Notes</dt>
+        <dd>{todo.notes ? todo.notes : <span className="muted">none</span>}</dd>
+        <dt>Status</dt>
+        <dd>{todo.completed ? 'Completed' : 'Not completed'}</dd>
+      </dl>
+    </div>
+  );
+}
+
+/**
+ * A queued change the server did not take: a conflict (both versions, "Keep mine" sends it again
+ * on the server's version, "Keep theirs" drops it), a todo deleted elsewhere, or a refusal. It
+ * stays until the user chooses, so nothing made offline disappears unseen.
+ */
+function ProblemPanel({
+  problem,
+  mine,
+  onKeepMine,
+  onKeepTheirs,
+  onAddAgain,
+}: {
+  problem: QueuedOp;
+  mine: Todo;
+  onKeepMine?: (seq: number) => void;
+  onKeepTheirs?: (seq: number) => void;
+  onAddAgain?: () => void;
+}) {
+  const what = CHANGE_NAMES[problem.kind];
+  if (problem.state === 'conflict' && problem.theirs) {
+    return (
+      <div className="notice notice-conflict conflict" role="alert">
+        <p>
+          <strong>
+            “{problem.title}” was changed elsewhere before {what} reached the server.
+          </strong>{' '}
+          Choose which version to keep.
+        </p>
+        <div className="conflict-versions">
+          <Version label="Your version" todo={mine} />
+          <Version label={`Their version (version ${problem.theirs.version})`} todo={problem.theirs} />
+        </div>
+        <div className="form-actions">
+          <button type="button" className="button button-small button-primary" onClick={() => onKeepMine?.(problem.seq)}>
+            Keep mine
+          </button>
+          <button type="button" className="button button-small" onClick={() => onKeepTheirs?.(problem.seq)}>
+            Keep theirs
+          </button>
+        </div>
+      </div>
+    );
+  }
+  if (problem.state === 'gone') {
+    return (
+      <div className="notice notice-conflict" role="alert">
+        <p>
+          <strong>“{problem.title}” was deleted elsewhere</strong>, so {what} could not be applied. Add it again as a new to-do,
+          as you left it, or let it go.
+        </p>
+        <div className="form-actions">
+          <button type="button" className="button button-small button-primary" onClick={onAddAgain}>
+            Add it again
+          </button>
+          <button type="button" className="button button-small" onClick={() => onKeepTheirs?.(problem.seq)}>
+            Let it go
+          </button>
+        </div>
+      </div>
+    );
+  }
+  return (
+    <div className="notice notice-error" role="alert">
+      <p>
+        <strong>The server refused {what}</strong> (“{problem.title}”): {problem.message ?? 'no reason given'}.
+      </p>
+      <div className="form-actions">
+        <button type="button" className="button button-small" onClick={() => onKeepTheirs?.(problem.seq)}>
+          Discard this change
+        </button>
+      </div>
+    </div>
   );
 }

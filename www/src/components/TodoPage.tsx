@@ -6,6 +6,8 @@ import { AddTodoForm } from './AddTodoForm';
 import { useApi } from './ApiContext';
 import { useLive } from './LiveContext';
 import { LiveIndicator } from './LiveIndicator';
+import { useOutbox } from './OfflineContext';
+import { OfflineNote } from './OfflineNote';
 import { usePageTitle } from './PageTitle';
 import { useNow } from './Timestamp';
 import { TodoItem } from './TodoItem';
@@ -31,8 +33,9 @@ export function matchesFilter(item: TodoItemState, filter: StatusFilter): boolea
 export function TodoPage() {
   const api = useApi();
   const live = useLive();
-  const todos = useTodos(api, live);
-  const { items, loadState, lastRemoved } = todos;
+  const outbox = useOutbox();
+  const todos = useTodos(api, live, outbox);
+  const { items, loadState, lastRemoved, sync, queued } = todos;
   const [filter, setFilter] = useState<StatusFilter>('all');
   const now = useNow();
   const headingRef = usePageTitle('Your to-dos');
@@ -114,6 +117,7 @@ export function TodoPage() {
         </h1>
         <LiveIndicator />
       </div>
+      {outbox && <OfflineNote offline={sync.offline} syncedAt={sync.syncedAt} queued={queued} />}
 
       <AddTodoForm
         onAdd={(fields) => {
@@ -184,6 +188,9 @@ export function TodoPage() {
               todos.discard(id);
             }}
             onDismissNotice={todos.dismissNotice}
+            onKeepMine={(seq) => void todos.keepMine(seq)}
+            onKeepTheirs={(seq) => void todos.keepTheirs(seq)}
+            onAddAgain={(id) => void todos.addAgain(id)}
             checkboxRef={(element) => {
               if (element) checkboxes.current.set(item.todo.id, element);
               else checkboxes.current.delete(item.todo.id);

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { NetworkError } from '../api/client';
 import type { HistoryPage, TodoEvent } from '../api/types';
 import { describeError, isAbort } from '../lib/errors';
 import { describeEvents } from '../lib/history';
@@ -6,6 +7,8 @@ import { Link } from '../lib/router';
 import { useApi } from './ApiContext';
 import { AsOfForm } from './AsOfForm';
 import { HistoryTimeline } from './HistoryTimeline';
+import { useOutbox } from './OfflineContext';
+import { OfflineNote } from './OfflineNote';
 import { usePageTitle } from './PageTitle';
 import { useNow } from './Timestamp';
 
@@ -14,7 +17,10 @@ export const HISTORY_PAGE_SIZE = 50;
 /** Everything the user did, in time order, a page at a time ("Load more"). */
 export function UserHistoryPage() {
   const api = useApi();
+  const store = useOutbox()?.store;
   const now = useNow();
+  /** Shown from this device's copy (kept when the history was last opened online): when it was read. */
+  const [syncedAt, setSyncedAt] = useState<string | undefined>();
   const headingRef = usePageTitle('Your history');
   const [events, setEvents] = useState<TodoEvent[]>([]);
   const [nextCursor, setNextCursor] = useState<string | undefined>();
@@ -52,11 +58,20 @@ export function UserHistoryPage() {
   useEffect(() => {
     const controller = new AbortController();
     api.getHistory({ limit: HISTORY_PAGE_SIZE, signal: controller.signal }).then(
-      (page) => applyPage(page, undefined),
-      (caught: unknown) => fail(caught, controller.signal),
+      (page) => {
+        applyPage(page, undefined);
+        store?.saveHistory(undefined, page.events, new Date().toISOString()).catch(() => undefined);
+      },
+      async (caught: unknown) => {
+        const cached =
+          caught instanceof NetworkError && !controller.signal.aborted ? await store?.loadHistory(undefined).catch(() => undefined) : undefined;
+        if (!cached || controller.signal.aborted) return fail(caught, controller.signal);
+        setSyncedAt(cached.syncedAt);
+        applyPage({ events: cached.data }, undefined);
+      },
     );
     return () => controller.abort();
-  }, [api, applyPage, fail]);
+  }, [api, applyPage, fail, store]);
 
   useEffect(() => {
     if (focusEntryId) firstNewEntry.current?.focus();
@@ -78,6 +93,7 @@ export function UserHistoryPage() {
       <p className="muted">
         Every change to your to-dos in time order, deleted items included. To keep a copy, <Link to="/account">download your data</Link>.
       </p>
+      {store && <OfflineNote offline={syncedAt !== undefined} syncedAt={syncedAt} />}
       <section className="card as-of-card" aria-labelledby="look-back-heading">
         <h2 id="look-back-heading" className="card-title">
           Look back

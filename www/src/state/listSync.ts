@@ -7,7 +7,7 @@
  * the two the page learns later may be the older.
  */
 import { pushOrder, type PushOrder } from '../api/live';
-import type { LivePush, Todo } from '../api/types';
+import type { LivePush, Todo, TodoPatch } from '../api/types';
 import type { TodoItemState } from './useTodos';
 
 /** The later of two states of one todo; on a tie, `incoming` (the server's answer over an optimistic guess). */
@@ -104,4 +104,22 @@ export function mergeRead(items: TodoItemState[], read: Todo[], context: MergeCo
     if (keep) result = insertInOrder(result, item);
   }
   return result;
+}
+
+/** A todo with a change applied, as the list shows it before the server answers. */
+export function applyPatch(todo: Todo, patch: TodoPatch, now: string = new Date().toISOString()): Todo {
+  const next: Todo = { ...todo, updatedAt: now };
+  if (patch.title !== undefined) next.title = patch.title;
+  if (patch.notes !== undefined) {
+    if (patch.notes === '') delete next.notes;
+    else next.notes = patch.notes;
+  }
+  if (patch.completed === true && !todo.completed) {
+    next.completed = true;
+    next.completedAt = now;
+  } else if (patch.completed === false) {
+    next.completed = false;
+    delete next.completedAt;
+  }
+  return next;
 }

@@ -7,15 +7,18 @@
  * listSync.ts), and the whole list is read again whenever pushes may have been missed: when the
  * connection (re)opens after the list was read, on a version gap, and when the server says so.
  */
-import { useCallback, useEffect, useRef, useState } from 'react';
-import { ApiError, type TodoApi } from '../api/client';
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { ApiError, NetworkError, type TodoApi } from '../api/client';
 import type { LiveClient, ResyncReason } from '../api/live';
 import type { LivePush, Todo, TodoPatch } from '../api/types';
 import { uuidv7 } from '../api/uuid';
 import { useAlerts } from '../components/Alerts';
 import { describeError, isAbort } from '../lib/errors';
 import type { TodoFields } from '../lib/validation';
-import { applyPush, insertInOrder, mergeRead, newest } from './listSync';
+import type { NewOp, Outbox, QueuedOp } from '../offline/queue';
+import type { Synced } from '../offline/store';
+import { applyPatch, applyPush, insertInOrder, mergeRead, newest } from './listSync';
+import { overlay, type PendingState } from './pending';
 
 export interface Notice {
   kind: 'conflict' | 'error';
@@ -29,6 +32,8 @@ export interface TodoItemState {
   /** Added here but not stored: the create failed with a network or server error and can be retried. */
   unsaved: boolean;
   notice?: Notice;
+  /** Changes of this todo waiting in the outbox (see pending.ts); set on the list useTodos returns. */
+  pending?: PendingState;
 }
 
 export interface RemovedItem {
@@ -38,9 +43,10 @@ export interface RemovedItem {
   reason: 'deleted' | 'deletedElsewhere';
 }
 
-export type AddResult = 'saved' | 'unsaved' | 'rejected';
+/** 'queued': kept on this device, sent when the server can be reached. */
+export type AddResult = 'saved' | 'queued' | 'unsaved' | 'rejected';
 /** 'gone': deleted elsewhere; 'failed': not saved, and the item is back as it was. */
-export type ChangeResult = 'saved' | 'conflict' | 'gone' | 'failed';
+export type ChangeResult = 'saved' | 'queued' | 'conflict' | 'gone' | 'failed';
 export type LoadState = 'loading' | 'ready' | 'failed';
 
 export const CONFLICT_MESSAGE = 'This item was changed elsewhere (in another tab or on another device).';
@@ -55,7 +61,44 @@ const CHANGED_ELSEWHERE: Record<'updated' | 'completed' | 'reopened', string> = 
 /** Pushes kept while the list has not been read yet. */
 const MAX_EARLY_PUSHES = 500;
 
-export function useTodos(api: TodoApi, live: LiveClient | null = null) {
+/** Where the list comes from: the server, or (unreachable) what this device kept of it. */
+export interface SyncState {
+  /** The server could not be reached for the latest read, or the browser says it is offline. */
+  offline: boolean;
+  /** RFC 3339: when the list shown was last read from the server; undefined before the first read. */
+  syncedAt?: string;
+}
+
+const NO_OPS: readonly QueuedOp[] = [];
+const noOps = () => NO_OPS;
+const noSubscription = () => () => undefined;
+
+const QUEUED_MESSAGE = (title: string) => `“${title}” is saved on this device and will be sent when the server can be reached.`;
+
+function browserOnline(): boolean {
+  return globalThis.navigator?.onLine !== false;
+}
+
+/** Whether the browser says it is online, as a React value. */
+export function useOnline(): boolean {
+  return useSyncExternalStore(subscribeOnline, browserOnline, () => true);
+}
+
+function subscribeOnline(onChange: () => void): () => void {
+  window.addEventListener('online', onChange);
+  window.addEventListener('offline', onChange);
+  return () => {
+    window.removeEventListener('online', onChange);
+    window.removeEventListener('offline', onChange);
+  };
+}
+
+/**
+ * The list and every change to it. With an outbox (IndexedDB available), the list is also kept on
+ * this device and changes made while the server cannot be reached are queued there, shown at once
+ * as pending and sent when it can (queue.ts); without one, it works online only, as before.
+ */
+export function useTodos(api: TodoApi, live: LiveClient | null = null, outbox: Outbox | null = null) {
   const { showAlert, announce } = useAlerts();
   const [items, setItems] = useState<TodoItemState[]>([]);
   const [loadState, setLoadState] = useState<LoadState>('loading');
@@ -88,6 +131,29 @@ export function useTodos(api: TodoApi, live: LiveClient | null = null) {
   const readLoop = useRef<AbortController | null>(null);
   const readAgain = useRef(false);
   const lifetime = useRef<AbortController | null>(null);
+
+  // Offline: the outbox's queue over the list, and the copy of the list kept on this device.
+  const ops = useSyncExternalStore(outbox?.subscribe ?? noSubscription, outbox?.getSnapshot ?? noOps);
+  const shown = useMemo(() => overlay(items, ops), [items, ops]);
+  const online = useOnline();
+  const [reachable, setReachable] = useState(true);
+  const [syncedAt, setSyncedAt] = useState<string | undefined>(undefined);
+  const syncedAtRef = useRef<string | undefined>(undefined);
+  const cachedList = useRef<Promise<Synced<Todo[]> | undefined> | null>(null);
+  const readCache = useCallback(() => {
+    if (!outbox) return Promise.resolve(undefined);
+    cachedList.current ??= outbox.store.loadList().catch(() => undefined);
+    return cachedList.current;
+  }, [outbox]);
+  const markSynced = useCallback((at: string | undefined) => {
+    syncedAtRef.current = at;
+    setSyncedAt(at);
+  }, []);
+  /** The list as the user sees it now, queued changes included (for handlers between renders). */
+  const shownItem = useCallback(
+    (id: string) => overlay(current.current, outbox?.getSnapshot() ?? NO_OPS).find((item) => item.todo.id === id),
+    [outbox],
+  );
 
   /** Applies pushes to the list; true when one shows that others were missed (re-read). */
   const applyPushes = useCallback(
@@ -130,6 +196,8 @@ export function useTodos(api: TodoApi, live: LiveClient | null = null) {
         if (signal.aborted) return;
         commit((list) => mergeRead(list, todos, { read, learnedAt: learnedAt.current, gone: gone.current }));
         for (const todo of todos) learnedAt.current.delete(todo.id);
+        markSynced(new Date().toISOString());
+        setReachable(true);
         setLoadState('ready');
         if (!loaded.current) {
           loaded.current = true;
@@ -137,8 +205,19 @@ export function useTodos(api: TodoApi, live: LiveClient | null = null) {
         }
       } catch (error) {
         if (isAbort(error) || signal.aborted) return;
+        if (error instanceof NetworkError) setReachable(false);
         // A background re-read that fails leaves the list as it was: the next reconnect or gap reads again.
         if (loaded.current) return;
+        // Offline: the list as this device last read it, with the changes still queued on top.
+        const cached = error instanceof NetworkError ? await readCache() : undefined;
+        if (signal.aborted || loaded.current) return;
+        if (cached) {
+          if (current.current.length === 0) commit(() => cached.data.map((todo) => ({ todo, busy: false, unsaved: false })));
+          if (!syncedAtRef.current) markSynced(cached.syncedAt);
+          earlyPushes.current = [];
+          setLoadState('ready');
+          return;
+        }
         // Pushes that came during a failed read are in the read that follows it.
         earlyPushes.current = [];
         setLoadState('failed');
@@ -147,7 +226,7 @@ export function useTodos(api: TodoApi, live: LiveClient | null = null) {
         }
       }
     },
-    [api, applyPushes, commit, live, showAlert],
+    [api, applyPushes, commit, live, markSynced, readCache, showAlert],
   );
 
   /** Reads until nobody asked for another read meanwhile (asking during a read queues one more). */
@@ -176,6 +255,71 @@ export function useTodos(api: TodoApi, live: LiveClient | null = null) {
     return () => controller.abort();
   }, [requestRead]);
 
+  // What this device kept shows while the first read is on its way (and stays if the read fails).
+  useEffect(() => {
+    let cancelled = false;
+    void readCache().then((cached) => {
+      if (cancelled || !cached || loaded.current || current.current.length > 0) return;
+      commit(() => cached.data.map((todo) => ({ todo, busy: false, unsaved: false })));
+      if (!syncedAtRef.current) markSynced(cached.syncedAt);
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [commit, markSynced, readCache]);
+
+  // Keep this device's copy of the list as the server has it (queued changes live in the outbox).
+  useEffect(() => {
+    if (!outbox || !syncedAtRef.current) return;
+    // At once, not debounced: a reload or a closed tab may come right after (IndexedDB keeps the writes in order).
+    const todos = items.filter((item) => !item.unsaved && item.todo.version > 0).map((item) => item.todo);
+    outbox.store.saveList(todos, syncedAtRef.current).catch(() => undefined);
+  }, [items, outbox, syncedAt]);
+
+  // Back online: read again (the live socket, if any, also asks when it reconnects).
+  useEffect(() => {
+    if (online && !reachable) void requestRead();
+  }, [online, reachable, requestRead]);
+
+  // A queued change the server took (or the user settled): the list takes the server's todo.
+  useEffect(() => {
+    if (!outbox) return;
+    return outbox.onSent((op, todo) => {
+      if (!todo) {
+        gone.current.set(op.todoId, Number.POSITIVE_INFINITY);
+        learnedAt.current.delete(op.todoId);
+        dropItem(op.todoId);
+        if (op.kind === 'delete') announce(`Deleted “${op.title}”.`);
+        return;
+      }
+      // The read model may not have a new todo yet: a read that lacks it must not drop it.
+      if (op.kind === 'create' && !learnedAt.current.has(todo.id)) learnedAt.current.set(todo.id, Number.POSITIVE_INFINITY);
+      commit((list) =>
+        list.some((item) => item.todo.id === todo.id)
+          ? list.map((item) => (item.todo.id === todo.id ? { ...item, todo: newest(item.todo, todo), unsaved: false } : item))
+          : insertInOrder(list, { todo, busy: false, unsaved: false }),
+      );
+    });
+  }, [announce, commit, dropItem, outbox]);
+
+  /** Changes go to the outbox when offline, and while it holds anything (so that they keep their order). */
+  const queueing = useCallback(() => outbox !== null && (!browserOnline() || outbox.getSnapshot().length > 0), [outbox]);
+
+  /** Queues a change durably; false (and an alert) if this device could not store it. */
+  const enqueue = useCallback(
+    async (op: NewOp, what: string): Promise<boolean> => {
+      if (!outbox) return false;
+      try {
+        await outbox.enqueue(op);
+        return true;
+      } catch (error) {
+        showAlert(describeError(error, what));
+        return false;
+      }
+    },
+    [outbox, showAlert],
+  );
+
   useEffect(() => {
     if (!live) return;
     return live.subscribe({
@@ -194,9 +338,11 @@ export function useTodos(api: TodoApi, live: LiveClient | null = null) {
       onResync: (reason: ResyncReason) => {
         // An opening only matters to a list read before it; the server's "re-read" always does.
         if (reason === 'reread' || readAtConnection.current < live.connections) void requestRead();
+        // Connected again: the server can be reached, so send what waited.
+        if (reason !== 'reread') void outbox?.flush();
       },
     });
-  }, [live, applyPushes, requestRead]);
+  }, [live, applyPushes, requestRead, outbox]);
 
   const reload = useCallback(() => {
     setLoadState('loading');
@@ -259,25 +405,40 @@ export function useTodos(api: TodoApi, live: LiveClient | null = null) {
           showAlert(describeError(error, what));
           return 'rejected';
         }
+        // Could not reach the server: queue it (sent with the same id, so at most once) and say so.
+        if (error instanceof NetworkError && outbox) {
+          const fields = todo.notes ? { title: todo.title, notes: todo.notes } : { title: todo.title };
+          if (await enqueue({ kind: 'create', todoId: todo.id, fields, baseVersion: 0, title: todo.title }, what)) {
+            dropItem(todo.id);
+            announce(QUEUED_MESSAGE(todo.title));
+            return 'queued';
+          }
+        }
         // Maybe stored, maybe not: keep it, and a retry sends the same id (idempotent).
         replaceItem(todo.id, (item) => ({ ...item, busy: false, unsaved: true }));
         if (!(error instanceof ApiError && error.status === 401)) showAlert(describeError(error, what));
         return 'unsaved';
       }
     },
-    [api, announce, dropItem, replaceItem, showAlert],
+    [api, announce, dropItem, enqueue, outbox, replaceItem, showAlert],
   );
 
   const add = useCallback(
-    (fields: TodoFields): Promise<AddResult> => {
+    async (fields: TodoFields): Promise<AddResult> => {
       const now = new Date().toISOString();
       const notes = fields.notes.trim() === '' ? undefined : fields.notes;
       const todo: Todo = { id: uuidv7(), title: fields.title.trim(), notes, completed: false, createdAt: now, updatedAt: now, version: 0 };
       setLastRemoved(null);
+      if (queueing()) {
+        const queued = { kind: 'create', todoId: todo.id, fields: notes ? { title: todo.title, notes } : { title: todo.title }, baseVersion: 0, title: todo.title } as const;
+        if (!(await enqueue(queued, `Adding “${todo.title}”`))) return 'rejected';
+        announce(QUEUED_MESSAGE(todo.title));
+        return 'queued';
+      }
       commit((list) => [...list, { todo, busy: true, unsaved: false }]);
       return saveNew(todo);
     },
-    [commit, saveNew],
+    [announce, commit, enqueue, queueing, saveNew],
   );
 
   const retryAdd = useCallback(
@@ -292,9 +453,25 @@ export function useTodos(api: TodoApi, live: LiveClient | null = null) {
 
   const discard = useCallback((id: string) => dropItem(id), [dropItem]);
 
+  /** A change for the outbox, on the version of the todo the server last gave this page. */
+  const queueChange = useCallback(
+    async (id: string, patch: TodoPatch, what: string, base: number | undefined): Promise<ChangeResult> => {
+      const item = shownItem(id);
+      if (!item || item.busy || item.unsaved || item.pending?.kind === 'delete') return 'failed';
+      const kind = patch.completed === true ? 'complete' : patch.completed === false ? 'reopen' : 'update';
+      const fields = kind === 'update' ? { ...patch } : undefined;
+      const queued = { kind, todoId: id, fields, baseVersion: base ?? find(id)?.todo.version ?? 0, title: item.todo.title } as const;
+      if (!(await enqueue(queued, what))) return 'failed';
+      announce(QUEUED_MESSAGE(applyPatch(item.todo, patch).title));
+      return 'queued';
+    },
+    [announce, enqueue, find, shownItem],
+  );
+
   /** PUT (or POST …/done for a plain completion) with If-Match, optimistically. */
   const change = useCallback(
     async (id: string, patch: TodoPatch, what: string): Promise<ChangeResult> => {
+      if (queueing()) return queueChange(id, patch, what, undefined);
       const item = find(id);
       if (!item || item.busy || item.unsaved) return 'failed';
       const previous = item.todo;
@@ -316,12 +493,19 @@ export function useTodos(api: TodoApi, live: LiveClient | null = null) {
           removedElsewhere(id, previous.title);
           return 'gone';
         }
+        if (error instanceof NetworkError && outbox) {
+          // Queued first, then the item back as the server has it: the queue shows the change on top.
+          replaceItem(id, (it) => ({ ...it, busy: false }));
+          const result = await queueChange(id, patch, what, previous.version);
+          replaceItem(id, (it) => ({ ...it, todo: newest(it.todo, previous) }));
+          if (result === 'queued') return result;
+        }
         replaceItem(id, (it) => ({ ...it, todo: newest(it.todo, previous), busy: false }));
         if (!(error instanceof ApiError && error.status === 401)) showAlert(describeError(error, what));
         return 'failed';
       }
     },
-    [api, find, reconcile, removedElsewhere, replaceItem, showAlert],
+    [api, find, outbox, queueChange, queueing, reconcile, removedElsewhere, replaceItem, showAlert],
   );
 
   /**
@@ -331,7 +515,7 @@ export function useTodos(api: TodoApi, live: LiveClient | null = null) {
    */
   const edit = useCallback(
     (id: string, fields: TodoFields, base?: Todo): Promise<ChangeResult> => {
-      const item = find(id);
+      const item = shownItem(id);
       if (!item) return Promise.resolve('failed');
       const from = base ?? item.todo;
       const patch: TodoPatch = {};
@@ -342,22 +526,37 @@ export function useTodos(api: TodoApi, live: LiveClient | null = null) {
       if (patch.title === undefined && patch.notes === undefined) return Promise.resolve('saved');
       return change(id, patch, `Your edit of “${item.todo.title}”`);
     },
-    [change, find],
+    [change, shownItem],
   );
 
   const toggle = useCallback(
     (id: string): Promise<ChangeResult> => {
-      const item = find(id);
+      const item = shownItem(id);
       if (!item) return Promise.resolve('failed');
       return item.todo.completed
         ? change(id, { completed: false }, `Reopening “${item.todo.title}”`)
         : change(id, { completed: true }, `Completing “${item.todo.title}”`);
     },
-    [change, find],
+    [change, shownItem],
+  );
+
+  /** A deletion for the outbox: the item stays, marked, until the server has deleted it. */
+  const queueRemove = useCallback(
+    async (id: string, base: number | undefined): Promise<boolean> => {
+      const item = shownItem(id);
+      if (!item || item.busy || item.pending?.kind === 'delete') return false;
+      const { title } = item.todo;
+      const queued = { kind: 'delete', todoId: id, baseVersion: base ?? find(id)?.todo.version ?? 0, title } as const;
+      if (!(await enqueue(queued, `Deleting “${title}”`))) return false;
+      announce(`“${title}” will be deleted when the server can be reached.`);
+      return true;
+    },
+    [announce, enqueue, find, shownItem],
   );
 
   const remove = useCallback(
     async (id: string): Promise<boolean> => {
+      if (queueing()) return queueRemove(id, undefined);
       const item = find(id);
       if (!item || item.busy) return false;
       if (item.unsaved) {
@@ -382,6 +581,7 @@ export function useTodos(api: TodoApi, live: LiveClient | null = null) {
         if (gone.current.get(id) === todo.version) gone.current.delete(id);
         const back = { ...item, busy: error instanceof ApiError && error.isConflict };
         commit((list) => (list.some((it) => it.todo.id === id) ? list : insertInOrder(list, back)));
+        if (error instanceof NetworkError && outbox && (await queueRemove(id, todo.version))) return true;
         if (error instanceof ApiError && error.isConflict) {
           await reconcile(
             id,
@@ -394,7 +594,28 @@ export function useTodos(api: TodoApi, live: LiveClient | null = null) {
         return false;
       }
     },
-    [announce, api, commit, dropItem, find, reconcile, showAlert],
+    [announce, api, commit, dropItem, find, outbox, queueRemove, queueing, reconcile, showAlert],
+  );
+
+  /** A queued change the server refused because the todo changed: send it again on the current version. */
+  const keepMine = useCallback((seq: number) => outbox?.keepMine(seq) ?? Promise.resolve(), [outbox]);
+  /** ... or drop it (and that todo's later queued changes) and take the server's todo. */
+  const keepTheirs = useCallback((seq: number) => outbox?.discard(seq) ?? Promise.resolve(), [outbox]);
+
+  /** A todo deleted elsewhere that had changes queued here: add it again, as the user left it, as a new todo. */
+  const addAgain = useCallback(
+    async (id: string): Promise<void> => {
+      const item = shownItem(id);
+      const problem = item?.pending?.problem;
+      if (!outbox || !item || !problem) return;
+      const { title, notes, completed } = item.todo;
+      const todoId = uuidv7();
+      const fields = notes ? { title, notes } : { title };
+      if (!(await enqueue({ kind: 'create', todoId, fields, baseVersion: 0, title }, `Adding “${title}” again`))) return;
+      if (completed) await enqueue({ kind: 'complete', todoId, baseVersion: 0, title }, `Completing “${title}”`);
+      await outbox.discard(problem.seq);
+    },
+    [enqueue, outbox, shownItem],
   );
 
   const dismissNotice = useCallback(
@@ -403,22 +624,25 @@ export function useTodos(api: TodoApi, live: LiveClient | null = null) {
   );
   const dismissRemoved = useCallback(() => setLastRemoved(null), []);
 
-  return { items, loadState, lastRemoved, reload, add, retryAdd, discard, edit, toggle, remove, dismissNotice, dismissRemoved };
-}
+  const sync: SyncState = { offline: !online || !reachable, syncedAt };
 
-export function applyPatch(todo: Todo, patch: TodoPatch, now: string = new Date().toISOString()): Todo {
-  const next: Todo = { ...todo, updatedAt: now };
-  if (patch.title !== undefined) next.title = patch.title;
-  if (patch.notes !== undefined) {
-    if (patch.notes === '') delete next.notes;
-    else next.notes = patch.notes;
-  }
-  if (patch.completed === true && !todo.completed) {
-    next.completed = true;
-    next.completedAt = now;
-  } else if (patch.completed === false) {
-    next.completed = false;
-    delete next.completedAt;
-  }
-  return next;
+  return {
+    items: shown,
+    loadState,
+    lastRemoved,
+    sync,
+    queued: ops.length,
+    reload,
+    add,
+    retryAdd,
+    discard,
+    edit,
+    toggle,
+    remove,
+    dismissNotice,
+    dismissRemoved,
+    keepMine,
+    keepTheirs,
+    addAgain,
+  };
 }
