@@ -1,5 +1,5 @@
 //! The embedded default store: one SQLite file holding the event log, the read model and the
-//! projector's position in the change feed.
+//! projector's position in the change feed, and the account erasures with the stack's erasure key.
 //!
 //! It implements the same ports as the DynamoDB adapter and passes the same contract suite
 //! (`tests/sqlite_contract.rs`). Appends are conditional on the version being free (a UNIQUE
@@ -7,6 +7,11 @@
 //! ever appended, which is the change feed the local projector follows (see [`crate::feed`]).
 //! WAL journal with `synchronous = NORMAL`: an acknowledged command survives the process being
 //! killed (not a power cut of the machine).
+//!
+//! The erasure fence is atomic here: every write of a user's data is one statement that writes
+//! nothing while `erasures` holds the user's key, so once an erasure has begun nothing of the user
+//! is written again (an append fails with [`StoreError::AccountErased`]; a projection write is
+//! kept, as one that is not newer is).
 
 use std::path::Path;
 use std::sync::mpsc::RecvTimeoutError;
@@ -19,9 +24,10 @@ use events_schema::{Event, EventRecord, Timestamp, Todo, TodoId, TodoItem, UserI
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OptionalExtension, params};
 use todo_platform::store::{
-    AppendError, EventLog, EventScan, EventTimeline, HistoryCursor, ListCursor, ListSnapshot, Page, ProjectionStore,
-    ReadModel, Row, ScanCursor, Scope, SnapshotStore, StatsStore, StatusFilter, StoreError, StoredRecord, TodoFacts,
-    UnreadableItem, WriteGuard, partition_hash,
+    AppendError, ErasedCounts, Erasure, ErasureKey, ErasureLog, ErasureReceipt, EventLog, EventScan, EventTimeline,
+    HistoryCursor, ListCursor, ListSnapshot, Page, ProjectionStore, ReadModel, Row, ScanCursor, Scope, SnapshotStore,
+    StatsStore, StatusFilter, StoreError, StoredRecord, TodoFacts, UnreadableItem, UserData, UserEraser, UserKey,
+    WriteGuard, partition_hash,
 };
 use tokio::sync::Notify;
 
@@ -63,13 +69,39 @@ CREATE TABLE IF NOT EXISTS feed_position (
     consumer TEXT PRIMARY KEY,
     seq      INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS erasures (
+    user_key     TEXT    PRIMARY KEY,
+    status       TEXT    NOT NULL CHECK (status IN ('erasing', 'erased')),
+    requested_at TEXT    NOT NULL,
+    erased_at    TEXT,
+    request_id   TEXT    NOT NULL,
+    events       INTEGER NOT NULL,
+    todos        INTEGER NOT NULL,
+    stats        INTEGER NOT NULL,
+    snapshots    INTEGER NOT NULL,
+    connections  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS erasure_key (
+    id  INTEGER PRIMARY KEY CHECK (id = 1),
+    key TEXT    NOT NULL
+);
 ";
+
+/// The condition that fences every write of a user's data: no erasure of theirs (`?` numbered by
+/// the statement that embeds it).
+macro_rules! not_erased {
+    ($user_key:literal) => {
+        concat!("NOT EXISTS (SELECT 1 FROM erasures WHERE user_key = ", $user_key, ")")
+    };
+}
 
 /// The SQLite store. Cloning shares the connection.
 #[derive(Clone)]
 pub struct SqliteStore {
     connection: Arc<Mutex<Connection>>,
     appended: Arc<Notify>,
+    /// The stack's key for hashing user ids into `erasures`: made with the database, kept in it.
+    erasure_key: ErasureKey,
     /// Absent for an in-memory database, which has no write-ahead log.
     _checkpointer: Option<Arc<Checkpointer>>,
 }
@@ -150,6 +182,7 @@ impl SqliteStore {
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
             .context("configuring SQLite")?;
         connection.execute_batch(SCHEMA).context("creating the tables")?;
+        let erasure_key = Self::stored_erasure_key(&connection)?;
         // `segment_of(user_id, total)`: the segment of a scan that holds a user (`Segment::holds`).
         connection
             .create_scalar_function(
@@ -166,8 +199,29 @@ impl SqliteStore {
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
             appended: Arc::new(Notify::new()),
+            erasure_key,
             _checkpointer: None,
         })
+    }
+
+    /// The database's erasure key, made the first time it is opened.
+    fn stored_erasure_key(connection: &Connection) -> anyhow::Result<ErasureKey> {
+        connection
+            .execute("INSERT OR IGNORE INTO erasure_key (id, key) VALUES (1, ?1)", [ErasureKey::generate().to_hex()])
+            .context("storing the erasure key")?;
+        let stored: String = connection
+            .query_row("SELECT key FROM erasure_key WHERE id = 1", [], |row| row.get(0))
+            .context("reading the erasure key")?;
+        ErasureKey::from_hex(&stored).context("the stored erasure key")
+    }
+
+    /// The stack's erasure key: user ids hashed under it are the keys of `erasures`.
+    pub fn erasure_key(&self) -> ErasureKey {
+        self.erasure_key.clone()
+    }
+
+    fn user_key(&self, user: &UserId) -> UserKey {
+        self.erasure_key.user_key(user)
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -258,13 +312,22 @@ fn decode_item(key: &str, item: &str) -> Result<TodoItem, StoreError> {
     serde_json::from_str(item).map_err(corrupt(|| key.to_owned()))
 }
 
-/// Writes one read-model row unless the stored one is newer (see [`WriteGuard`]).
-fn put_row(connection: &Connection, user: &UserId, state: &Todo, guard: WriteGuard) -> Result<bool, StoreError> {
+/// Writes one read-model row unless the stored one is newer (see [`WriteGuard`]) or the user's
+/// account is being erased (`user_key` is in `erasures`).
+fn put_row(
+    connection: &Connection,
+    user: &UserId,
+    user_key: &UserKey,
+    state: &Todo,
+    guard: WriteGuard,
+) -> Result<bool, StoreError> {
     macro_rules! upsert_if_version {
         ($comparison:literal) => {
             concat!(
                 "INSERT INTO todos (user_id, todo_id, version, deleted, completed, item)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE ",
+                not_erased!("?7"),
+                "
                  ON CONFLICT (user_id, todo_id) DO UPDATE SET
                      version = excluded.version, deleted = excluded.deleted, completed = excluded.completed,
                      item = excluded.item
@@ -289,7 +352,8 @@ fn put_row(connection: &Connection, user: &UserId, state: &Todo, guard: WriteGua
                 row.item.version as i64,
                 row.deleted,
                 row.item.completed,
-                item
+                item,
+                user_key.as_str()
             ])
         })
         .map_err(backend("write a todo row"))?;
@@ -326,14 +390,25 @@ impl EventLog for SqliteStore {
             for event in events {
                 let record = event.to_record();
                 let json = serde_json::to_string(&record).map_err(|e| StoreError::backend("encode an event", e))?;
+                let user_key = self.user_key(&event.user_id);
                 let inserted = transaction
-                    .prepare_cached(
-                        "INSERT INTO events (user_id, todo_id, version, occurred_at, record) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    )
+                    .prepare_cached(concat!(
+                        "INSERT INTO events (user_id, todo_id, version, occurred_at, record)
+                         SELECT ?1, ?2, ?3, ?4, ?5 WHERE ",
+                        not_erased!("?6")
+                    ))
                     .and_then(|mut s| {
-                        s.execute(params![record.user_id, record.todo_id, record.version as i64, record.occurred_at, json])
+                        s.execute(params![
+                            record.user_id,
+                            record.todo_id,
+                            record.version as i64,
+                            record.occurred_at,
+                            json,
+                            user_key.as_str()
+                        ])
                     });
                 match inserted {
+                    Ok(0) => return Err(StoreError::AccountErased.into()),
                     Ok(_) => {}
                     // Dropping the transaction rolls back what this append wrote so far.
                     Err(e) if is_unique_violation(&e) => return Err(AppendError::Conflict),
@@ -486,7 +561,7 @@ impl ProjectionStore for SqliteStore {
     }
 
     async fn put(&self, user: &UserId, state: &Todo, guard: WriteGuard) -> Result<bool, StoreError> {
-        put_row(&self.lock(), user, state, guard)
+        put_row(&self.lock(), user, &self.user_key(user), state, guard)
     }
 
     /// All rows in one transaction: one commit instead of one per row.
@@ -495,7 +570,7 @@ impl ProjectionStore for SqliteStore {
         let transaction = connection.transaction().map_err(backend("begin writing todo rows"))?;
         let written = rows
             .iter()
-            .map(|(user, state)| put_row(&transaction, user, state, guard))
+            .map(|(user, state)| put_row(&transaction, user, &self.user_key(user), state, guard))
             .collect::<Result<Vec<_>, _>>()?;
         transaction.commit().map_err(backend("commit todo rows"))?;
         Ok(written)
@@ -549,16 +624,20 @@ fn decode_facts(key: &str, facts: &str) -> Result<TodoFacts, StoreError> {
     serde_json::from_str(facts).map_err(corrupt(|| key.to_owned()))
 }
 
+/// Writes one stats row unless the stored one is newer or the user's account is being erased.
 fn put_facts_row(
     connection: &Connection,
     user: &UserId,
+    user_key: &UserKey,
     facts: &TodoFacts,
     guard: WriteGuard,
 ) -> Result<bool, StoreError> {
     macro_rules! upsert_if_version {
         ($comparison:literal) => {
             concat!(
-                "INSERT INTO stats (user_id, todo_id, version, facts) VALUES (?1, ?2, ?3, ?4)
+                "INSERT INTO stats (user_id, todo_id, version, facts) SELECT ?1, ?2, ?3, ?4 WHERE ",
+                not_erased!("?5"),
+                "
                  ON CONFLICT (user_id, todo_id) DO UPDATE SET version = excluded.version, facts = excluded.facts
                  WHERE stats.version ",
                 $comparison,
@@ -573,7 +652,9 @@ fn put_facts_row(
     };
     let changed = connection
         .prepare_cached(sql)
-        .and_then(|mut s| s.execute(params![user.as_str(), facts.todo_id.to_string(), facts.version as i64, json]))
+        .and_then(|mut s| {
+            s.execute(params![user.as_str(), facts.todo_id.to_string(), facts.version as i64, json, user_key.as_str()])
+        })
         .map_err(backend("write a stats row"))?;
     Ok(changed > 0)
 }
@@ -581,7 +662,7 @@ fn put_facts_row(
 #[async_trait]
 impl StatsStore for SqliteStore {
     async fn put_facts(&self, user: &UserId, facts: &TodoFacts, guard: WriteGuard) -> Result<bool, StoreError> {
-        put_facts_row(&self.lock(), user, facts, guard)
+        put_facts_row(&self.lock(), user, &self.user_key(user), facts, guard)
     }
 
     /// All rows in one transaction.
@@ -590,7 +671,7 @@ impl StatsStore for SqliteStore {
         let transaction = connection.transaction().map_err(backend("begin writing stats rows"))?;
         let written = rows
             .iter()
-            .map(|(user, facts)| put_facts_row(&transaction, user, facts, guard))
+            .map(|(user, facts)| put_facts_row(&transaction, user, &self.user_key(user), facts, guard))
             .collect::<Result<Vec<_>, _>>()?;
         transaction.commit().map_err(backend("commit stats rows"))?;
         Ok(written)
@@ -688,17 +769,202 @@ impl SnapshotStore for SqliteStore {
         Ok(Some(ListSnapshot { user: user.clone(), at, events: events as u64, todos }))
     }
 
+    /// Writes nothing for a user whose account is being erased.
     async fn put_snapshot(&self, snapshot: &ListSnapshot) -> Result<(), StoreError> {
         let todos = ListSnapshot::encode_todos(&snapshot.todos)?;
+        let user_key = self.user_key(&snapshot.user);
         self.lock()
-            .prepare_cached(
-                "INSERT INTO snapshots (user_id, at, events, todos) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (user_id, at) DO UPDATE SET events = excluded.events, todos = excluded.todos",
-            )
+            .prepare_cached(concat!(
+                "INSERT INTO snapshots (user_id, at, events, todos) SELECT ?1, ?2, ?3, ?4 WHERE ",
+                not_erased!("?5"),
+                "
+                 ON CONFLICT (user_id, at) DO UPDATE SET events = excluded.events, todos = excluded.todos"
+            ))
             .and_then(|mut s| {
-                s.execute(params![snapshot.user.as_str(), snapshot.at.to_string(), snapshot.events as i64, todos])
+                s.execute(params![
+                    snapshot.user.as_str(),
+                    snapshot.at.to_string(),
+                    snapshot.events as i64,
+                    todos,
+                    user_key.as_str()
+                ])
             })
             .map_err(backend("write a list snapshot"))?;
         Ok(())
+    }
+}
+
+/// The columns of `erasures`, in the order [`ErasureRow::read`] reads them.
+const ERASURE_COLUMNS: &str =
+    "user_key, status, requested_at, erased_at, request_id, events, todos, stats, snapshots, connections";
+
+/// One row of `erasures` as stored.
+struct ErasureRow {
+    user_key: String,
+    status: String,
+    requested_at: String,
+    erased_at: Option<String>,
+    request_id: String,
+    erased: ErasedCounts,
+}
+
+impl ErasureRow {
+    fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        let count = |index: usize| row.get::<_, i64>(index).map(|count| u64::try_from(count).unwrap_or(0));
+        Ok(Self {
+            user_key: row.get(0)?,
+            status: row.get(1)?,
+            requested_at: row.get(2)?,
+            erased_at: row.get(3)?,
+            request_id: row.get(4)?,
+            erased: ErasedCounts {
+                events: count(5)?,
+                todos: count(6)?,
+                stats: count(7)?,
+                snapshots: count(8)?,
+                connections: count(9)?,
+            },
+        })
+    }
+
+    fn decode(self) -> Result<Erasure, StoreError> {
+        let key = format!("erasure {}", self.user_key);
+        let corrupt = |detail: String| StoreError::CorruptRow { key: key.clone(), detail };
+        let time = |text: &str| Timestamp::parse(text).map_err(|e| corrupt(e.to_string()));
+        let user_key = UserKey::parse(&self.user_key).ok_or_else(|| corrupt("the key is no user key".into()))?;
+        let (requested_at, request_id, erased) = (time(&self.requested_at)?, self.request_id, self.erased);
+        match (self.status.as_str(), self.erased_at) {
+            ("erasing", _) => Ok(Erasure::Erasing { user_key, requested_at, request_id, erased }),
+            ("erased", Some(erased_at)) => Ok(Erasure::Erased(ErasureReceipt {
+                user_key,
+                requested_at,
+                erased_at: time(&erased_at)?,
+                request_id,
+                erased,
+            })),
+            (status, _) => Err(corrupt(format!("status {status:?} (a receipt has erased_at)"))),
+        }
+    }
+}
+
+fn read_erasure(connection: &Connection, user: &UserKey) -> Result<Option<Erasure>, StoreError> {
+    connection
+        .prepare_cached(&format!("SELECT {ERASURE_COLUMNS} FROM erasures WHERE user_key = ?1"))
+        .and_then(|mut s| s.query_row([user.as_str()], ErasureRow::read).optional())
+        .map_err(backend("read an erasure"))?
+        .map(ErasureRow::decode)
+        .transpose()
+}
+
+#[async_trait]
+impl ErasureLog for SqliteStore {
+    async fn erasure(&self, user: &UserKey) -> Result<Option<Erasure>, StoreError> {
+        read_erasure(&self.lock(), user)
+    }
+
+    async fn begin_erasure(
+        &self,
+        user: &UserKey,
+        requested_at: Timestamp,
+        request_id: &str,
+    ) -> Result<Erasure, StoreError> {
+        let connection = self.lock();
+        connection
+            .prepare_cached(
+                "INSERT INTO erasures (user_key, status, requested_at, request_id, events, todos, stats, snapshots,
+                                       connections)
+                 VALUES (?1, 'erasing', ?2, ?3, 0, 0, 0, 0, 0)
+                 ON CONFLICT (user_key) DO NOTHING",
+            )
+            .and_then(|mut s| s.execute(params![user.as_str(), requested_at.to_string(), request_id]))
+            .map_err(backend("begin an erasure"))?;
+        read_erasure(&connection, user)?
+            .ok_or_else(|| StoreError::backend("begin an erasure", format!("the erasure of {user} was not stored")))
+    }
+
+    async fn record_erasure(&self, erasure: &Erasure) -> Result<(), StoreError> {
+        let (status, erased_at, request_id) = match erasure {
+            Erasure::Erasing { request_id, .. } => ("erasing", None, request_id),
+            Erasure::Erased(receipt) => ("erased", Some(receipt.erased_at.to_string()), &receipt.request_id),
+        };
+        let counts = erasure.erased();
+        let count = |count: u64| i64::try_from(count).unwrap_or(i64::MAX);
+        // Progress never replaces a receipt (a slower run of the same erasure reporting late).
+        self.lock()
+            .prepare_cached(
+                "INSERT INTO erasures (user_key, status, requested_at, erased_at, request_id, events, todos, stats,
+                                       snapshots, connections)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 ON CONFLICT (user_key) DO UPDATE SET
+                     status = excluded.status, requested_at = excluded.requested_at, erased_at = excluded.erased_at,
+                     request_id = excluded.request_id, events = excluded.events, todos = excluded.todos,
+                     stats = excluded.stats, snapshots = excluded.snapshots, connections = excluded.connections
+                 WHERE erasures.status = 'erasing' OR excluded.status = 'erased'",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    erasure.user_key().as_str(),
+                    status,
+                    erasure.requested_at().to_string(),
+                    erased_at,
+                    request_id,
+                    count(counts.events),
+                    count(counts.todos),
+                    count(counts.stats),
+                    count(counts.snapshots),
+                    count(counts.connections),
+                ])
+            })
+            .map_err(backend("record an erasure"))?;
+        Ok(())
+    }
+
+    async fn erasures(&self, limit: usize, after: Option<UserKey>) -> Result<Page<Erasure, UserKey>, StoreError> {
+        let after = after.map(|key| key.to_string()).unwrap_or_default();
+        let connection = self.lock();
+        let mut statement = connection
+            .prepare_cached(&format!(
+                "SELECT {ERASURE_COLUMNS} FROM erasures WHERE user_key > ?1 ORDER BY user_key LIMIT ?2"
+            ))
+            .map_err(backend("list erasures"))?;
+        let rows = statement
+            .query_map(params![after, limit as i64 + 1], ErasureRow::read)
+            .map_err(backend("list erasures"))?;
+        let mut erasures = Vec::new();
+        for row in rows {
+            erasures.push(row.map_err(backend("list erasures"))?.decode()?);
+        }
+        Ok(Page::from_overfetch(erasures, limit, |erasure| erasure.user_key().clone()))
+    }
+}
+
+/// Live connections are not kept in SQLite (the local stack holds them in memory): none to erase.
+#[async_trait]
+impl UserEraser for SqliteStore {
+    async fn erase_some(&self, user: &UserId, what: UserData, limit: usize) -> Result<usize, StoreError> {
+        let sql = match what {
+            UserData::Connections => return Ok(0),
+            UserData::Events => {
+                "DELETE FROM events WHERE seq IN
+                     (SELECT seq FROM events WHERE user_id = ?1 ORDER BY todo_id, version LIMIT ?2)"
+            }
+            UserData::Todos => {
+                "DELETE FROM todos WHERE user_id = ?1 AND todo_id IN
+                     (SELECT todo_id FROM todos WHERE user_id = ?1 ORDER BY todo_id LIMIT ?2)"
+            }
+            UserData::Stats => {
+                "DELETE FROM stats WHERE user_id = ?1 AND todo_id IN
+                     (SELECT todo_id FROM stats WHERE user_id = ?1 ORDER BY todo_id LIMIT ?2)"
+            }
+            UserData::Snapshots => {
+                "DELETE FROM snapshots WHERE user_id = ?1 AND at IN
+                     (SELECT at FROM snapshots WHERE user_id = ?1 ORDER BY at LIMIT ?2)"
+            }
+        };
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.lock()
+            .prepare_cached(sql)
+            .and_then(|mut s| s.execute(params![user.as_str(), limit]))
+            .map_err(backend("erase a user's data"))
     }
 }

@@ -75,6 +75,10 @@ impl Tables {
         required_env(crate::manifest::CONNECTIONS_TABLE_NAME).context("the live connections table's name is required")
     }
 
+    pub fn erasure_from_env() -> anyhow::Result<String> {
+        required_env(crate::manifest::ERASURE_TABLE_NAME).context("the account erasures' table's name is required")
+    }
+
     pub fn from_env() -> anyhow::Result<Self> {
         Ok(Self { events: Self::events_from_env()?, todos: Self::todos_from_env()? })
     }

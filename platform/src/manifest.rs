@@ -15,6 +15,8 @@ pub const SNAPSHOTS_TABLE_NAME: &str = "SNAPSHOTS_TABLE_NAME";
 pub const CORS_ALLOWED_ORIGIN: &str = "CORS_ALLOWED_ORIGIN";
 /// Environment variable naming the live updates' connections table.
 pub const CONNECTIONS_TABLE_NAME: &str = "CONNECTIONS_TABLE_NAME";
+/// Environment variable naming the account erasures' table (`ErasureTable`: markers and receipts).
+pub const ERASURE_TABLE_NAME: &str = "ERASURE_TABLE_NAME";
 /// Environment variable naming the Cognito user pool (`<region>_<id>`) whose ID tokens the live
 /// authorizer accepts; the region, the issuer and the JWKS address all follow from it.
 pub const COGNITO_USER_POOL_ID: &str = "COGNITO_USER_POOL_ID";
@@ -37,6 +39,8 @@ pub const OCCURRED_AT_KEY: &str = "occurredAt";
 pub const SNAPSHOT_KEY: &str = "snapshotKey";
 /// The connections table's sort key: API Gateway's id of one WebSocket connection.
 pub const CONNECTION_ID_KEY: &str = "connectionId";
+/// The erasure table's partition key (no sort key): the keyed hash of a user id, never the id.
+pub const USER_KEY: &str = "userKey";
 
 /// The global secondary index of the event table that orders a user's events in time.
 pub const USER_TIMELINE_INDEX: &str = "UserTimeline";

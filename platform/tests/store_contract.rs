@@ -1,5 +1,5 @@
-//! The store contract on the in-memory adapter and on DynamoDB Local, the list snapshot checks
-//! included, and what only DynamoDB's snapshots in parts can get wrong.
+//! The store contract on the in-memory adapter and on DynamoDB Local, the list snapshot, live
+//! connection and account erasure checks included, and what only DynamoDB can get wrong.
 
 use todo_platform::store::contract;
 use todo_platform::store::memory::MemoryStore;
@@ -244,4 +244,211 @@ async fn dynamodb_connections_expire_by_the_templates_ttl_attribute() {
     let ttl = client.describe_time_to_live().table_name(&table).send().await.expect("describe TTL");
     let description = ttl.time_to_live_description.expect("a TTL description");
     assert_eq!(description.attribute_name.as_deref(), Some(CONNECTIONS_TTL_ATTRIBUTE));
+}
+
+/// Fresh tables of every kind an erasure deletes from, and a fresh `ErasureTable`, in DynamoDB Local.
+struct ErasureTables {
+    tables: Tables,
+    connections: String,
+    erasures: String,
+}
+
+impl ErasureTables {
+    async fn fresh() -> Self {
+        let tables = Tables::fresh().await;
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        let (connections, erasures) = (format!("Connections-{suffix}"), format!("Erasures-{suffix}"));
+        todo_platform::store::dynamo::create_connections_table(&tables.client, &connections)
+            .await
+            .expect("creating the connections table in DynamoDB Local");
+        todo_platform::store::dynamo::create_erasure_table(&tables.client, &erasures)
+            .await
+            .expect("creating the erasure table in DynamoDB Local");
+        Self { tables, connections, erasures }
+    }
+
+    fn store(&self) -> todo_platform::store::dynamo::DynamoStore {
+        self.tables.store().with_connections_table(&self.connections).with_erasure_table(&self.erasures)
+    }
+
+    /// Every item of `ErasureTable` as DynamoDB holds it.
+    async fn raw_erasures(&self) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .tables
+                .client
+                .scan()
+                .table_name(&self.erasures)
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("scanning the erasure table");
+            items.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return items;
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl contract::StoredErasures for ErasureTables {
+    /// The raw items, every attribute name and value, in key order.
+    async fn stored_erasures(&self) -> Vec<String> {
+        let mut items: Vec<(String, String)> = self
+            .raw_erasures()
+            .await
+            .into_iter()
+            .map(|item| {
+                let key = item.get("userKey").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                let mut attributes: Vec<String> =
+                    item.iter().map(|(name, value)| format!("{name}={value:?}")).collect();
+                attributes.sort();
+                (key, attributes.join(" "))
+            })
+            .collect();
+        items.sort();
+        items.into_iter().map(|(_, item)| item).collect()
+    }
+}
+
+macro_rules! erasure_contract_tests {
+    ($($check:ident),* $(,)?) => {
+        mod memory_erasure {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    let store = super::MemoryStore::new();
+                    super::contract::run_erasure_check(stringify!($check), &store, &store, &store, Some(&store)).await;
+                }
+            )*
+        }
+        mod dynamodb_erasure {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    let tables = super::ErasureTables::fresh().await;
+                    let store = tables.store();
+                    super::contract::run_erasure_check(stringify!($check), &store, &tables, &store, Some(&store)).await;
+                }
+            )*
+        }
+
+        #[test]
+        fn every_erasure_contract_check_runs_here() {
+            let here = [$(stringify!($check)),*];
+            assert_eq!(here.as_slice(), contract::ERASURE_CHECKS);
+        }
+    };
+}
+
+erasure_contract_tests!(
+    beginning_an_erasure_is_idempotent,
+    progress_is_recorded_then_the_receipt,
+    a_receipt_is_never_replaced_by_progress,
+    erasures_page_through_every_one,
+    the_erasure_log_holds_no_user_id,
+    each_kind_is_erased_in_pages_and_only_the_users,
+);
+
+/// `ErasureTable` as the template declares it (`userKey`, no sort key), its items readable in the
+/// console: a status, RFC 3339 times, the request id and the counts as numbers.
+#[tokio::test]
+async fn dynamodb_erasure_items_are_readable_receipts() {
+    use aws_sdk_dynamodb::types::{AttributeValue, KeyType};
+    use events_schema::{Timestamp, UserId};
+    use todo_platform::store::{ErasedCounts, Erasure, ErasureKey, ErasureLog as _, ErasureReceipt};
+
+    let tables = ErasureTables::fresh().await;
+    let store = tables.store();
+    let described = tables.tables.client.describe_table().table_name(&tables.erasures).send().await.expect("describe");
+    let schema = described.table.and_then(|t| t.key_schema).unwrap_or_default();
+    let schema: Vec<(&str, &KeyType)> = schema.iter().map(|k| (k.attribute_name(), k.key_type())).collect();
+    assert_eq!(schema, [("userKey", &KeyType::Hash)], "partition key userKey, no sort key");
+
+    let user_key = ErasureKey::generate().user_key(&UserId::parse("ann").expect("user"));
+    let requested_at = Timestamp::parse("2026-11-25T10:00:00.123456Z").expect("time");
+    store.begin_erasure(&user_key, requested_at, "req-1").await.expect("begin");
+    let attribute = |item: &std::collections::HashMap<String, AttributeValue>, name: &str| {
+        item.get(name).map(|value| match value {
+            AttributeValue::S(text) => format!("S {text}"),
+            AttributeValue::N(number) => format!("N {number}"),
+            other => format!("{other:?}"),
+        })
+    };
+    let items = tables.raw_erasures().await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(attribute(&items[0], "status").as_deref(), Some("S erasing"));
+    assert_eq!(attribute(&items[0], "requestedAt").as_deref(), Some("S 2026-11-25T10:00:00.123456Z"));
+    assert_eq!(attribute(&items[0], "erasedAt"), None, "not erased yet");
+    assert_eq!(attribute(&items[0], "events").as_deref(), Some("N 0"));
+
+    let erased_at = Timestamp::parse("2026-11-25T10:00:07Z").expect("time");
+    let erased = ErasedCounts { events: 100_000, todos: 12, stats: 12, snapshots: 3, connections: 2 };
+    let receipt =
+        ErasureReceipt { user_key: user_key.clone(), requested_at, erased_at, request_id: "req-1".into(), erased };
+    store.record_erasure(&Erasure::Erased(receipt)).await.expect("record the receipt");
+    let items = tables.raw_erasures().await;
+    let mut names: Vec<&str> = items[0].keys().map(String::as_str).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "connections",
+            "erasedAt",
+            "events",
+            "requestId",
+            "requestedAt",
+            "snapshots",
+            "stats",
+            "status",
+            "todos",
+            "userKey"
+        ],
+        "nothing but the key, the times, the request id and the counts"
+    );
+    assert_eq!(attribute(&items[0], "status").as_deref(), Some("S erased"));
+    assert_eq!(attribute(&items[0], "erasedAt").as_deref(), Some("S 2026-11-25T10:00:07.000000Z"));
+    assert_eq!(attribute(&items[0], "events").as_deref(), Some("N 100000"));
+    assert_eq!(attribute(&items[0], "connections").as_deref(), Some("N 2"));
+    assert_eq!(attribute(&items[0], "userKey"), Some(format!("S {user_key}")));
+}
+
+/// A store built without some table erases nothing of that kind (a function given only the tables
+/// it may touch), and a page larger than one BatchWriteItem (25) is deleted whole.
+#[tokio::test]
+async fn dynamodb_erases_pages_of_more_than_one_batch_and_skips_tables_it_lacks() {
+    use events_schema::{Timestamp, TodoId, UserId};
+    use todo_platform::store::TodoFacts;
+    use todo_platform::store::dynamo::DynamoStore;
+    use todo_platform::store::{StatsStore as _, UserData, UserEraser as _, WriteGuard};
+
+    let tables = ErasureTables::fresh().await;
+    let ann = UserId::parse("ann").expect("user");
+    let without = DynamoStore::new(tables.tables.client.clone(), "", "");
+    for what in UserData::ALL {
+        assert_eq!(without.erase_some(&ann, what, 100).await.expect("erase"), 0, "{what:?}: no table, nothing");
+    }
+
+    let store = tables.store();
+    let at = Timestamp::parse("2026-11-25T10:00:00Z").expect("time");
+    for n in 0..60u128 {
+        let facts = TodoFacts {
+            todo_id: TodoId::from_uuid(uuid::Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0000 | n)),
+            version: 1,
+            created_at: at,
+            completed_at: None,
+            deleted: false,
+        };
+        store.put_facts(&ann, &facts, WriteGuard::NewerOnly).await.expect("put facts");
+    }
+    assert_eq!(store.erase_some(&ann, UserData::Stats, 55).await.expect("erase"), 55, "three batches, one page");
+    assert_eq!(store.user_facts(&ann).await.expect("facts").len(), 5);
+    assert_eq!(store.erase_some(&ann, UserData::Stats, 55).await.expect("erase"), 5);
+    assert_eq!(store.erase_some(&ann, UserData::Stats, 55).await.expect("erase"), 0);
+    assert!(store.user_facts(&ann).await.expect("facts").is_empty());
 }

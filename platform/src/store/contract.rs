@@ -4,12 +4,15 @@
 //!
 //! The list snapshot checks ([`SNAPSHOT_CHECKS`], [`run_snapshot_check`]) are a suite of their
 //! own, on any [`SnapshotStore`]; so are the live connection checks ([`CONNECTION_CHECKS`],
-//! [`run_connection_check`]), on any [`ConnectionStore`].
+//! [`run_connection_check`]), on any [`ConnectionStore`]; so are the account erasure checks
+//! ([`ERASURE_CHECKS`], [`run_erasure_check`]), on an [`ErasureLog`] and the stores it erases.
 
 use events_schema::{
     Event, EventMetadata, EventRecord, Timestamp, Todo, TodoCompleted, TodoCreated, TodoDeleted, TodoEvent, TodoId,
     TodoUpdated, UserId, fold,
 };
+
+use async_trait::async_trait;
 
 use super::*;
 
@@ -713,4 +716,381 @@ async fn connections_past_their_lifetime_are_not_listed(store: &dyn ConnectionSt
         "API Gateway has closed it by then, whatever became of its $disconnect"
     );
     assert!(connection_ids(store, &ann, after(&late, chrono::Duration::hours(3), 0)).await.is_empty());
+}
+
+// ------------------------------------------------------------------------------- account erasure
+
+/// Every store an erasure deletes from, read back through the ports that show what is left.
+pub trait ErasableStore: EventLog + EventScan + ProjectionStore + StatsStore + SnapshotStore + UserEraser {}
+impl<T: EventLog + EventScan + ProjectionStore + StatsStore + SnapshotStore + UserEraser> ErasableStore for T {}
+
+/// An erasure log read below its port: every item exactly as the adapter stores it (DynamoDB's raw
+/// items, SQLite's rows), as text, for the check that it holds no personal data.
+#[async_trait]
+pub trait StoredErasures: Send + Sync {
+    async fn stored_erasures(&self) -> Vec<String>;
+}
+
+/// The account erasure checks, by name: a suite of their own (`run_erasure_check`).
+pub const ERASURE_CHECKS: &[&str] = &[
+    "beginning_an_erasure_is_idempotent",
+    "progress_is_recorded_then_the_receipt",
+    "a_receipt_is_never_replaced_by_progress",
+    "erasures_page_through_every_one",
+    "the_erasure_log_holds_no_user_id",
+    "each_kind_is_erased_in_pages_and_only_the_users",
+];
+
+/// Runs one account erasure check by name against empty stores: `log` and what it stores
+/// (`stored`), and the stores `data` and `connections` (`None` for a store without live
+/// connections, whose eraser must then find none).
+pub async fn run_erasure_check(
+    check: &str,
+    log: &dyn ErasureLog,
+    stored: &dyn StoredErasures,
+    data: &dyn ErasableStore,
+    connections: Option<&dyn ConnectionStore>,
+) {
+    match check {
+        "beginning_an_erasure_is_idempotent" => beginning_an_erasure_is_idempotent(log).await,
+        "progress_is_recorded_then_the_receipt" => progress_is_recorded_then_the_receipt(log).await,
+        "a_receipt_is_never_replaced_by_progress" => a_receipt_is_never_replaced_by_progress(log).await,
+        "erasures_page_through_every_one" => erasures_page_through_every_one(log).await,
+        "the_erasure_log_holds_no_user_id" => the_erasure_log_holds_no_user_id(log, stored).await,
+        "each_kind_is_erased_in_pages_and_only_the_users" => {
+            each_kind_is_erased_in_pages_and_only_the_users(data, connections).await
+        }
+        other => panic!("no erasure contract check named {other}"),
+    }
+}
+
+fn counts(events: u64, todos: u64, stats: u64, snapshots: u64, connections: u64) -> ErasedCounts {
+    ErasedCounts { events, todos, stats, snapshots, connections }
+}
+
+fn erasing(key: &UserKey, second: u32, request_id: &str, erased: ErasedCounts) -> Erasure {
+    Erasure::Erasing { user_key: key.clone(), requested_at: at(second), request_id: request_id.into(), erased }
+}
+
+fn erased(key: &UserKey, second: u32, done: u32, request_id: &str, erased: ErasedCounts) -> Erasure {
+    Erasure::Erased(ErasureReceipt {
+        user_key: key.clone(),
+        requested_at: at(second),
+        erased_at: at(done),
+        request_id: request_id.into(),
+        erased,
+    })
+}
+
+async fn stored_erasure(log: &dyn ErasureLog, key: &UserKey) -> Option<Erasure> {
+    log.erasure(key).await.expect("read an erasure")
+}
+
+async fn record(log: &dyn ErasureLog, erasure: &Erasure) {
+    log.record_erasure(erasure).await.expect("record an erasure");
+}
+
+async fn beginning_an_erasure_is_idempotent(log: &dyn ErasureLog) {
+    let key = ErasureKey::generate();
+    let (ann, bob) = (key.user_key(&user("ann")), key.user_key(&user("bob")));
+    assert_eq!(stored_erasure(log, &ann).await, None, "nothing before an erasure is asked for");
+
+    let first = log.begin_erasure(&ann, at(1), "req-first").await.expect("begin");
+    assert_eq!(first, erasing(&ann, 1, "req-first", ErasedCounts::default()));
+    let again = log.begin_erasure(&ann, at(5), "req-again").await.expect("begin again");
+    assert_eq!(again, first, "a repeated request gets the first one's time and request id");
+    assert_eq!(stored_erasure(log, &ann).await, Some(first), "read consistently, as begun");
+    assert_eq!(stored_erasure(log, &bob).await, None, "another user is not marked");
+
+    let receipt = erased(&ann, 1, 9, "req-first", counts(3, 2, 2, 1, 1));
+    record(log, &receipt).await;
+    let late = log.begin_erasure(&ann, at(20), "req-late").await.expect("begin after the receipt");
+    assert_eq!(late, receipt, "asked again after it is done: the receipt, unchanged");
+    assert_eq!(stored_erasure(log, &ann).await, Some(receipt));
+}
+
+async fn progress_is_recorded_then_the_receipt(log: &dyn ErasureLog) {
+    let key = ErasureKey::generate();
+    let (ann, bob) = (key.user_key(&user("ann")), key.user_key(&user("bob")));
+    log.begin_erasure(&ann, at(1), "req-1").await.expect("begin");
+    log.begin_erasure(&bob, at(2), "req-2").await.expect("begin");
+
+    let halfway = erasing(&ann, 1, "req-1", counts(1_000, 0, 0, 0, 3));
+    record(log, &halfway).await;
+    assert_eq!(stored_erasure(log, &ann).await, Some(halfway));
+    let further = erasing(&ann, 1, "req-1", counts(100_000, 250, 250, 7, 3));
+    record(log, &further).await;
+    assert_eq!(stored_erasure(log, &ann).await, Some(further), "progress replaces progress");
+
+    let receipt = erased(&ann, 1, 30, "req-1", counts(100_000, 300, 300, 8, 3));
+    record(log, &receipt).await;
+    assert_eq!(stored_erasure(log, &ann).await, Some(receipt.clone()), "the receipt as recorded");
+    let Some(Erasure::Erased(read)) = stored_erasure(log, &ann).await else { panic!("a receipt") };
+    assert_eq!((read.requested_at, read.erased_at, read.erased.events), (at(1), at(30), 100_000));
+    assert_eq!(
+        stored_erasure(log, &bob).await,
+        Some(erasing(&bob, 2, "req-2", ErasedCounts::default())),
+        "another user's erasure is its own"
+    );
+}
+
+async fn a_receipt_is_never_replaced_by_progress(log: &dyn ErasureLog) {
+    let key = ErasureKey::generate();
+    let ann = key.user_key(&user("ann"));
+    log.begin_erasure(&ann, at(1), "req-1").await.expect("begin");
+    let receipt = erased(&ann, 1, 10, "req-1", counts(5, 2, 2, 1, 0));
+    record(log, &receipt).await;
+
+    // A slower run of the same erasure reports its progress after another run finished.
+    record(log, &erasing(&ann, 1, "req-1", counts(3, 0, 0, 0, 0))).await;
+    assert_eq!(stored_erasure(log, &ann).await, Some(receipt.clone()), "the receipt stays");
+    record(log, &erasing(&ann, 1, "req-2", ErasedCounts::default())).await;
+    assert_eq!(stored_erasure(log, &ann).await, Some(receipt.clone()), "whatever the progress says");
+
+    record(log, &receipt).await;
+    assert_eq!(stored_erasure(log, &ann).await, Some(receipt), "recording the receipt again changes nothing");
+}
+
+async fn erasures_page_through_every_one(log: &dyn ErasureLog) {
+    let first = log.erasures(10, None).await.expect("list erasures");
+    assert!(first.items.is_empty() && first.next.is_none(), "an empty log lists nothing");
+
+    let key = ErasureKey::generate();
+    let mut expected = Vec::new();
+    for n in 0..7u32 {
+        let user_key = key.user_key(&user(&format!("user-{n}")));
+        let begun = log.begin_erasure(&user_key, at(n), &format!("req-{n}")).await.expect("begin");
+        let erasure = match n % 2 {
+            0 => erased(&user_key, n, n + 100, &format!("req-{n}"), counts(u64::from(n), 1, 1, 0, 0)),
+            _ => begun,
+        };
+        record(log, &erasure).await;
+        expected.push(erasure);
+    }
+
+    let mut listed = Vec::new();
+    let mut cursor = None;
+    for _ in 0..expected.len() + 2 {
+        let page = log.erasures(3, cursor).await.expect("list erasures");
+        assert!(page.items.len() <= 3, "a page holds at most the limit");
+        listed.extend(page.items);
+        cursor = page.next;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert!(cursor.is_none(), "the pages end");
+    let by_key = |erasures: &mut Vec<Erasure>| erasures.sort_by(|a, b| a.user_key().cmp(b.user_key()));
+    by_key(&mut listed);
+    by_key(&mut expected);
+    assert_eq!(listed, expected, "every erasure once, markers and receipts, as stored");
+
+    let all = log.erasures(100, None).await.expect("list erasures");
+    assert_eq!(all.items.len(), 7);
+    assert_eq!(all.next, None, "a page that holds everything is the last");
+}
+
+async fn the_erasure_log_holds_no_user_id(log: &dyn ErasureLog, stored: &dyn StoredErasures) {
+    // Cognito subs, as the API sees users.
+    let (ann, bob) = (user("0c5b6a3e-8f21-4d7a-9b4e-2f6d1c8a7e90"), user("d2e4f6a8-1b3c-4d5e-8f70-a1b2c3d4e5f6"));
+    let key = ErasureKey::generate();
+    let (ann_key, bob_key) = (key.user_key(&ann), key.user_key(&bob));
+    log.begin_erasure(&ann_key, at(1), "req-ann").await.expect("begin");
+    record(log, &erasing(&ann_key, 1, "req-ann", counts(10, 4, 4, 1, 2))).await;
+    record(log, &erased(&ann_key, 1, 5, "req-ann", counts(12, 4, 4, 1, 2))).await;
+    log.begin_erasure(&bob_key, at(2), "req-bob").await.expect("begin");
+
+    let items = stored.stored_erasures().await;
+    assert_eq!(items.len(), 2, "one item per erasure: {items:?}");
+    for (item, key) in items.iter().zip(sorted([&ann_key, &bob_key])) {
+        assert!(item.contains(key.as_str()), "the item is keyed by the hash of the user id: {item}");
+    }
+    for item in &items {
+        for id in [&ann, &bob] {
+            let (id, upper) = (id.as_str(), id.as_str().to_uppercase());
+            assert!(!item.contains(id) && !item.contains(&upper), "{item} holds the user id {id}");
+            let hex_of_id: String = id.bytes().map(|byte| format!("{byte:02x}")).collect();
+            assert!(!item.contains(&hex_of_id), "{item} holds the user id {id} in hex");
+        }
+    }
+}
+
+fn sorted(mut keys: [&UserKey; 2]) -> [&UserKey; 2] {
+    keys.sort();
+    keys
+}
+
+/// A minute ago, plus `second` seconds: connections made then are open for two hours yet (the
+/// connections table's TTL removes older ones whenever DynamoDB Local gets to it).
+fn lately(second: u32) -> Timestamp {
+    static START: std::sync::LazyLock<chrono::DateTime<chrono::Utc>> = std::sync::LazyLock::new(|| {
+        let now = chrono::Utc::now() - chrono::Duration::minutes(1);
+        now - chrono::Duration::nanoseconds(i64::from(chrono::Timelike::nanosecond(&now)))
+    });
+    Timestamp::from_datetime(*START + chrono::Duration::seconds(i64::from(second)))
+}
+
+/// What a user has in every store, as stored: the same before and after another user's erasure.
+#[derive(Debug, PartialEq)]
+struct Holdings {
+    events: Vec<StoredRecord>,
+    rows: Vec<Row>,
+    facts: Vec<(UserId, TodoFacts)>,
+    snapshots: Vec<ListSnapshot>,
+    connections: Vec<Connection>,
+}
+
+impl Holdings {
+    async fn of(
+        data: &dyn ErasableStore,
+        connections: Option<&dyn ConnectionStore>,
+        owner: &UserId,
+        instants: &[Timestamp],
+    ) -> Self {
+        let mut events = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = data.scan_records(Scope::User(owner), 2, cursor).await.expect("scan the user's events");
+            events.extend(page.items);
+            cursor = page.next;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        let mut rows = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = data.scan_rows(Scope::User(owner), 2, cursor).await.expect("scan the user's rows");
+            rows.extend(page.items);
+            cursor = page.next;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        let mut facts = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = data.scan_facts(Scope::User(owner), 2, cursor).await.expect("scan the user's stats");
+            facts.extend(page.items);
+            cursor = page.next;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        let mut snapshots = Vec::new();
+        for instant in instants {
+            let found = data.latest_snapshot(owner, *instant).await.expect("read a snapshot");
+            snapshots.extend(found.filter(|snapshot| snapshot.at == *instant));
+        }
+        let connections = match connections {
+            Some(store) => store.user_connections(owner, lately(100)).await.expect("list connections"),
+            None => Vec::new(),
+        };
+        Self { events, rows, facts, snapshots, connections }
+    }
+
+    fn count(&self, what: UserData) -> usize {
+        match what {
+            UserData::Connections => self.connections.len(),
+            UserData::Events => self.events.len(),
+            UserData::Todos => self.rows.len(),
+            UserData::Stats => self.facts.len(),
+            UserData::Snapshots => self.snapshots.len(),
+        }
+    }
+}
+
+async fn each_kind_is_erased_in_pages_and_only_the_users(
+    data: &dyn ErasableStore,
+    connections: Option<&dyn ConnectionStore>,
+) {
+    // `anna` extends `ann`, and has todos of the same ids: a prefix or a todo id never leaks.
+    let (ann, anna) = (user("ann"), user("anna"));
+    let histories = |owner: &UserId| {
+        vec![
+            vec![
+                event(owner, todo(1), 1, 1, created("one")),
+                event(owner, todo(1), 2, 2, renamed("uno")),
+                event(owner, todo(1), 3, 3, completed()),
+            ],
+            vec![event(owner, todo(2), 1, 4, created("two")), event(owner, todo(2), 2, 5, renamed("dos"))],
+            vec![event(owner, todo(3), 1, 6, created("three")), event(owner, todo(3), 2, 7, deleted())],
+            vec![event(owner, todo(4), 1, 8, created("four"))],
+        ]
+    };
+    let instants = [at(10), at(20), at(30)];
+    for (owner, todos, snapshots, connected) in [(&ann, 4, 3, 4), (&anna, 2, 2, 1)] {
+        let histories = &histories(owner)[..todos];
+        // ann's fourth todo has a row and stats but no event left: erased all the same.
+        for history in histories.iter().take(3) {
+            data.append(history).await.expect("append");
+        }
+        for history in histories {
+            let state = fold(history);
+            assert!(data.put(owner, &state, WriteGuard::NewerOnly).await.expect("put a row"));
+            let facts = TodoFacts::of(&state).expect("facts");
+            assert!(data.put_facts(owner, &facts, WriteGuard::NewerOnly).await.expect("put facts"));
+        }
+        for instant in &instants[..snapshots] {
+            let second = (instant.as_datetime() - at(0).as_datetime()).num_seconds() as u32;
+            data.put_snapshot(&list_snapshot(owner, second, 2, 5)).await.expect("put a snapshot");
+        }
+        if let Some(store) = connections {
+            for n in 0..connected {
+                let made = Connection {
+                    user: owner.clone(),
+                    id: ConnectionId::parse(&format!("{owner}-{n}=")).expect("a connection id"),
+                    connected_at: lately(n),
+                };
+                store.put_connection(&made).await.expect("put a connection");
+            }
+        }
+    }
+    let others_before = Holdings::of(data, connections, &anna, &instants).await;
+    let anns = Holdings::of(data, connections, &ann, &instants).await;
+    let expected = |what: UserData| match what {
+        UserData::Connections => connections.map_or(0, |_| 4),
+        UserData::Events => 7,
+        UserData::Todos => 4,
+        UserData::Stats => 4,
+        UserData::Snapshots => 3,
+    };
+    for what in UserData::ALL {
+        assert_eq!(anns.count(what), expected(what), "{what:?} of ann before the erasure");
+    }
+    assert!(anns.rows.iter().any(|row| row.deleted), "tombstones are erased too");
+
+    const LIMIT: usize = 3;
+    for (done, what) in UserData::ALL.into_iter().enumerate() {
+        let mut pages = Vec::new();
+        loop {
+            let erased = data.erase_some(&ann, what, LIMIT).await.expect("erase some");
+            assert!(erased <= LIMIT, "{what:?}: {erased} erased in one call, over the limit of {LIMIT}");
+            pages.push(erased);
+            assert!(pages.len() <= 10, "{what:?}: the erasure never finishes: {pages:?}");
+            if erased == 0 {
+                break;
+            }
+        }
+        assert_eq!(pages.iter().sum::<usize>(), expected(what), "{what:?}: every item counted once: {pages:?}");
+        assert!(pages.len() > expected(what) / LIMIT, "{what:?}: a page at a time: {pages:?}");
+        assert_eq!(data.erase_some(&ann, what, LIMIT).await.expect("erase some"), 0, "{what:?}: none left");
+
+        let left = Holdings::of(data, connections, &ann, &instants).await;
+        assert_eq!(left.count(what), 0, "{what:?}: nothing of ann's left");
+        for later in &UserData::ALL[done + 1..] {
+            assert_eq!(left.count(*later), expected(*later), "erasing {what:?} leaves ann's {later:?}");
+        }
+    }
+    assert_eq!(data.latest_snapshot(&ann, at(100_000)).await.expect("latest snapshot"), None);
+    for history in histories(&ann) {
+        assert!(!data.has_events(&ann, &history[0].todo_id).await.expect("has events"));
+        assert_eq!(data.state(&ann, &history[0].todo_id).await.expect("state"), Todo::NotCreated);
+        assert_eq!(data.facts(&ann, &history[0].todo_id).await.expect("facts"), None);
+    }
+    assert_eq!(
+        Holdings::of(data, connections, &anna, &instants).await,
+        others_before,
+        "another user's items are exactly as they were"
+    );
 }

@@ -1,5 +1,6 @@
 //! The DynamoDB adapter: the event table (`EventsTable`), the read model (`TodoTable`), the stats
-//! (`StatsTable`) and the list snapshots (`SnapshotsTable`), laid out as `DESIGN.md` and
+//! (`StatsTable`), the list snapshots (`SnapshotsTable`), the live connections
+//! (`ConnectionsTable`) and the account erasures (`ErasureTable`), laid out as `DESIGN.md` and
 //! `template.yaml` fix them.
 
 use std::collections::HashMap;
@@ -10,9 +11,9 @@ use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, Put, ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
-    TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, DeleteRequest, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+    Projection, ProjectionType, Put, ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
+    TransactWriteItem, WriteRequest,
 };
 use events_schema::{Event, EventRecord, Timestamp, Todo, TodoId, TodoItem, UserId, event_key, event_key_range};
 use serde::{Deserialize, Serialize};
@@ -20,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::*;
 use crate::manifest::{
     CONNECTION_ID_KEY, CONNECTIONS_TTL_ATTRIBUTE, EVENT_KEY, OCCURRED_AT_KEY, SNAPSHOT_KEY, TODO_ID_KEY,
-    TODO_TABLE_TTL_ATTRIBUTE, USER_ID_KEY, USER_TIMELINE_INDEX,
+    TODO_TABLE_TTL_ATTRIBUTE, USER_ID_KEY, USER_KEY, USER_TIMELINE_INDEX,
 };
 
 type Item = HashMap<String, AttributeValue>;
@@ -37,6 +38,7 @@ pub struct DynamoStore {
     stats_table: String,
     snapshots_table: String,
     connections_table: String,
+    erasure_table: String,
 }
 
 impl DynamoStore {
@@ -49,6 +51,7 @@ impl DynamoStore {
             stats_table: String::new(),
             snapshots_table: String::new(),
             connections_table: String::new(),
+            erasure_table: String::new(),
         }
     }
 
@@ -67,6 +70,12 @@ impl DynamoStore {
     /// The same store, also keeping the live updates' connections in `connections_table`.
     pub fn with_connections_table(mut self, connections_table: impl Into<String>) -> Self {
         self.connections_table = connections_table.into();
+        self
+    }
+
+    /// The same store, also keeping the account erasures' markers and receipts in `erasure_table`.
+    pub fn with_erasure_table(mut self, erasure_table: impl Into<String>) -> Self {
+        self.erasure_table = erasure_table.into();
         self
     }
 
@@ -910,6 +919,30 @@ pub async fn create_connections_table(client: &Client, connections_table: &str) 
     wait_until_active(client, connections_table).await
 }
 
+/// Creates `ErasureTable` as `template.yaml` declares it (partition key `userKey`, no sort key) unless
+/// it exists, and waits until it is active.
+pub async fn create_erasure_table(client: &Client, erasure_table: &str) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let existing = client.list_tables().send().await.context("ListTables")?.table_names.unwrap_or_default();
+    if !existing.iter().any(|t| t == erasure_table) {
+        client
+            .create_table()
+            .table_name(erasure_table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(KeySchemaElement::builder().attribute_name(USER_KEY).key_type(KeyType::Hash).build()?)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(USER_KEY)
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()?,
+            )
+            .send()
+            .await
+            .with_context(|| format!("CreateTable {erasure_table}"))?;
+    }
+    wait_until_active(client, erasure_table).await
+}
+
 /// Creates both tables as `template.yaml` declares them (for DynamoDB Local and the tests), and
 /// waits until they are active. Existing tables are left as they are.
 pub async fn create_tables(client: &Client, events_table: &str, todo_table: &str) -> anyhow::Result<()> {
@@ -1057,5 +1090,259 @@ impl ConnectionStore for DynamoStore {
                 return Ok(connections);
             }
         }
+    }
+}
+
+/// Whether an erasure is under way or done, as `ErasureTable` spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum ErasureStatus {
+    Erasing,
+    Erased,
+}
+
+/// One item of `ErasureTable`: the keyed hash of the user id, times, the request id and the counts
+/// (top-level numbers, readable in the console). Nothing else, so nothing personal.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ErasureItem {
+    user_key: String,
+    status: ErasureStatus,
+    requested_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    erased_at: Option<Timestamp>,
+    request_id: String,
+    #[serde(flatten)]
+    erased: ErasedCounts,
+}
+
+fn encode_erasure(erasure: &Erasure) -> Result<Item, StoreError> {
+    let item = match erasure {
+        Erasure::Erasing { user_key, requested_at, request_id, erased } => ErasureItem {
+            user_key: user_key.to_string(),
+            status: ErasureStatus::Erasing,
+            requested_at: *requested_at,
+            erased_at: None,
+            request_id: request_id.clone(),
+            erased: *erased,
+        },
+        Erasure::Erased(receipt) => ErasureItem {
+            user_key: receipt.user_key.to_string(),
+            status: ErasureStatus::Erased,
+            requested_at: receipt.requested_at,
+            erased_at: Some(receipt.erased_at),
+            request_id: receipt.request_id.clone(),
+            erased: receipt.erased,
+        },
+    };
+    serde_dynamo::to_item(item).map_err(|e| StoreError::backend("encode an erasure", e))
+}
+
+fn decode_erasure(item: Item) -> Result<Erasure, StoreError> {
+    let key = format!("erasure {:?}", item.get(USER_KEY));
+    let corrupt = |detail: String| StoreError::CorruptRow { key: key.clone(), detail };
+    let stored: ErasureItem = serde_dynamo::from_item(item).map_err(|e| corrupt(e.to_string()))?;
+    let user_key = UserKey::parse(&stored.user_key).ok_or_else(|| corrupt("the key is no user key".into()))?;
+    Ok(match (stored.status, stored.erased_at) {
+        (ErasureStatus::Erasing, _) => Erasure::Erasing {
+            user_key,
+            requested_at: stored.requested_at,
+            request_id: stored.request_id,
+            erased: stored.erased,
+        },
+        (ErasureStatus::Erased, Some(erased_at)) => Erasure::Erased(ErasureReceipt {
+            user_key,
+            requested_at: stored.requested_at,
+            erased_at,
+            request_id: stored.request_id,
+            erased: stored.erased,
+        }),
+        (ErasureStatus::Erased, None) => return Err(corrupt("a receipt without erasedAt".into())),
+    })
+}
+
+fn erasure_key(user: &UserKey) -> Item {
+    HashMap::from([(USER_KEY.to_owned(), s(user.as_str()))])
+}
+
+fn is_conditional_check_failed<E, R>(error: &SdkError<E, R>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    error.as_service_error().and_then(ProvideErrorMetadata::code) == Some("ConditionalCheckFailedException")
+}
+
+#[async_trait]
+impl ErasureLog for DynamoStore {
+    async fn erasure(&self, user: &UserKey) -> Result<Option<Erasure>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.erasure_table)
+            .consistent_read(true)
+            .set_key(Some(erasure_key(user)))
+            .send()
+            .await
+            .map_err(sdk_error("GetItem ErasureTable"))?;
+        output.item.map(decode_erasure).transpose()
+    }
+
+    async fn begin_erasure(
+        &self,
+        user: &UserKey,
+        requested_at: Timestamp,
+        request_id: &str,
+    ) -> Result<Erasure, StoreError> {
+        let marker = Erasure::Erasing {
+            user_key: user.clone(),
+            requested_at,
+            request_id: request_id.to_owned(),
+            erased: ErasedCounts::default(),
+        };
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.erasure_table)
+            .set_item(Some(encode_erasure(&marker)?))
+            .condition_expression("attribute_not_exists(userKey)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(marker),
+            // Asked before: what the first request stored (items of this table are never deleted).
+            Err(e) if is_conditional_check_failed(&e) => self.erasure(user).await?.ok_or_else(|| {
+                StoreError::backend("PutItem ErasureTable", format!("the erasure of {user} is there and then not"))
+            }),
+            Err(e) => Err(sdk_error("PutItem ErasureTable")(e)),
+        }
+    }
+
+    async fn record_erasure(&self, erasure: &Erasure) -> Result<(), StoreError> {
+        let mut put = self.client.put_item().table_name(&self.erasure_table).set_item(Some(encode_erasure(erasure)?));
+        if let Erasure::Erasing { .. } = erasure {
+            // Progress never overwrites a receipt (a slower run of the same erasure reporting late).
+            put = put
+                .condition_expression("attribute_not_exists(userKey) OR #status <> :erased")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":erased", s("erased"));
+        }
+        match put.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if is_conditional_check_failed(&e) => Ok(()),
+            Err(e) => Err(sdk_error("PutItem ErasureTable")(e)),
+        }
+    }
+
+    /// A Scan: in the table's order (by the hash of the key), not the keys' own.
+    async fn erasures(&self, limit: usize, after: Option<UserKey>) -> Result<Page<Erasure, UserKey>, StoreError> {
+        let page = self
+            .client
+            .scan()
+            .table_name(&self.erasure_table)
+            .consistent_read(true)
+            .limit(clamp_limit(limit))
+            .set_exclusive_start_key(after.as_ref().map(erasure_key))
+            .send()
+            .await
+            .map_err(sdk_error("Scan ErasureTable"))?;
+        let items = page.items.unwrap_or_default().into_iter().map(decode_erasure).collect::<Result<Vec<_>, _>>()?;
+        let next = page.last_evaluated_key.and_then(|_| items.last().map(|erasure| erasure.user_key().clone()));
+        Ok(Page { items, next })
+    }
+}
+
+/// The most delete requests one BatchWriteItem takes.
+const BATCH_WRITE_MAX: usize = 25;
+/// How often a batch's unprocessed items are sent again before the store counts as unavailable.
+const BATCH_WRITE_TRIES: u32 = 8;
+/// The wait before the first retry of unprocessed items; it doubles each time, to at most a second.
+const BATCH_WRITE_BACKOFF: std::time::Duration = std::time::Duration::from_millis(25);
+
+impl DynamoStore {
+    /// The table that holds `what` of a user, and its sort key; `None` when this store was built
+    /// without it.
+    fn user_table(&self, what: UserData) -> Option<(&str, &'static str)> {
+        let (table, sort_key) = match what {
+            UserData::Connections => (&self.connections_table, CONNECTION_ID_KEY),
+            UserData::Events => (&self.events_table, EVENT_KEY),
+            UserData::Todos => (&self.todo_table, TODO_ID_KEY),
+            UserData::Stats => (&self.stats_table, TODO_ID_KEY),
+            UserData::Snapshots => (&self.snapshots_table, SNAPSHOT_KEY),
+        };
+        (!table.is_empty()).then_some((table.as_str(), sort_key))
+    }
+
+    /// Deletes `keys` from `table`, [`BATCH_WRITE_MAX`] per request, sending what DynamoDB leaves
+    /// unprocessed again after a short wait.
+    async fn delete_keys(&self, table: &str, keys: Vec<Item>) -> Result<(), StoreError> {
+        const OPERATION: &str = "BatchWriteItem (erase a user)";
+        let mut keys = keys.into_iter();
+        loop {
+            let mut requests = Vec::with_capacity(BATCH_WRITE_MAX);
+            for key in keys.by_ref().take(BATCH_WRITE_MAX) {
+                let delete = DeleteRequest::builder()
+                    .set_key(Some(key))
+                    .build()
+                    .map_err(|e| StoreError::backend(OPERATION, e))?;
+                requests.push(WriteRequest::builder().delete_request(delete).build());
+            }
+            if requests.is_empty() {
+                return Ok(());
+            }
+            let mut backoff = BATCH_WRITE_BACKOFF;
+            for attempt in 1.. {
+                let output = self
+                    .client
+                    .batch_write_item()
+                    .request_items(table, requests)
+                    .send()
+                    .await
+                    .map_err(sdk_error(OPERATION))?;
+                requests = output.unprocessed_items.and_then(|mut left| left.remove(table)).unwrap_or_default();
+                if requests.is_empty() {
+                    break;
+                }
+                if attempt >= BATCH_WRITE_TRIES {
+                    return Err(StoreError::unavailable(
+                        OPERATION,
+                        format!("{} deletes still unprocessed after {attempt} tries", requests.len()),
+                    ));
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(std::time::Duration::from_secs(1));
+            }
+        }
+    }
+}
+
+/// A page of the user's keys (a consistent Query of their partition, the keys only), then those
+/// keys deleted in batches. Only `erase-account` is allowed to do this to the event table.
+#[async_trait]
+impl UserEraser for DynamoStore {
+    async fn erase_some(&self, user: &UserId, what: UserData, limit: usize) -> Result<usize, StoreError> {
+        let Some((table, sort_key)) = self.user_table(what) else {
+            return Ok(0);
+        };
+        if limit == 0 {
+            return Ok(0);
+        }
+        let page = self
+            .client
+            .query()
+            .table_name(table)
+            .consistent_read(true)
+            .key_condition_expression("#user = :user")
+            .expression_attribute_names("#user", USER_ID_KEY)
+            .expression_attribute_names("#sort", sort_key)
+            .expression_attribute_values(":user", s(user.as_str()))
+            .projection_expression("#user, #sort")
+            .limit(clamp_limit(limit))
+            .send()
+            .await
+            .map_err(sdk_error("Query (the keys of one user's partition)"))?;
+        let keys = page.items.unwrap_or_default();
+        let erased = keys.len();
+        self.delete_keys(table, keys).await?;
+        Ok(erased)
     }
 }

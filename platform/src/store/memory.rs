@@ -18,6 +18,7 @@ pub struct MemoryStore {
     facts: Mutex<BTreeMap<(UserId, TodoId), TodoFacts>>,
     snapshots: Mutex<BTreeMap<(UserId, Timestamp), ListSnapshot>>,
     connections: Mutex<BTreeMap<(UserId, ConnectionId), Connection>>,
+    erasures: Mutex<BTreeMap<UserKey, Erasure>>,
 }
 
 /// Whether a user's items are in a scan's scope.
@@ -48,6 +49,10 @@ impl MemoryStore {
 
     fn connections(&self) -> std::sync::MutexGuard<'_, BTreeMap<(UserId, ConnectionId), Connection>> {
         self.connections.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn erasure_items(&self) -> std::sync::MutexGuard<'_, BTreeMap<UserKey, Erasure>> {
+        self.erasures.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn fact_rows(&self) -> std::sync::MutexGuard<'_, BTreeMap<(UserId, TodoId), TodoFacts>> {
@@ -279,5 +284,84 @@ impl ConnectionStore for MemoryStore {
             .filter(|((owner, _), connection)| owner == user && connection.is_open_at(now))
             .map(|(_, connection)| connection.clone())
             .collect())
+    }
+}
+
+#[async_trait]
+impl ErasureLog for MemoryStore {
+    async fn erasure(&self, user: &UserKey) -> Result<Option<Erasure>, StoreError> {
+        Ok(self.erasure_items().get(user).cloned())
+    }
+
+    async fn begin_erasure(
+        &self,
+        user: &UserKey,
+        requested_at: Timestamp,
+        request_id: &str,
+    ) -> Result<Erasure, StoreError> {
+        let mut erasures = self.erasure_items();
+        let stored = erasures.entry(user.clone()).or_insert_with(|| Erasure::Erasing {
+            user_key: user.clone(),
+            requested_at,
+            request_id: request_id.to_owned(),
+            erased: ErasedCounts::default(),
+        });
+        Ok(stored.clone())
+    }
+
+    async fn record_erasure(&self, erasure: &Erasure) -> Result<(), StoreError> {
+        let mut erasures = self.erasure_items();
+        let receipt_stays = matches!(erasure, Erasure::Erasing { .. })
+            && matches!(erasures.get(erasure.user_key()), Some(Erasure::Erased(_)));
+        if !receipt_stays {
+            erasures.insert(erasure.user_key().clone(), erasure.clone());
+        }
+        Ok(())
+    }
+
+    async fn erasures(&self, limit: usize, after: Option<UserKey>) -> Result<Page<Erasure, UserKey>, StoreError> {
+        let items: Vec<Erasure> = self
+            .erasure_items()
+            .iter()
+            .filter(|(key, _)| after.as_ref().is_none_or(|after| *key > after))
+            .take(limit + 1)
+            .map(|(_, erasure)| erasure.clone())
+            .collect();
+        Ok(Page::from_overfetch(items, limit, |erasure| erasure.user_key().clone()))
+    }
+}
+
+/// The erasure log as this store holds it, for the contract's check that it keeps no personal data.
+#[async_trait]
+impl contract::StoredErasures for MemoryStore {
+    async fn stored_erasures(&self) -> Vec<String> {
+        self.erasure_items().iter().map(|(key, erasure)| format!("{key}: {erasure:?}")).collect()
+    }
+}
+
+/// Removes up to `limit` of the user's entries of `map` (keyed by user first); how many went.
+fn remove_some<K: Ord + Clone, V>(
+    map: &mut BTreeMap<K, V>,
+    limit: usize,
+    owner: impl Fn(&K) -> &UserId,
+    user: &UserId,
+) -> usize {
+    let doomed: Vec<K> = map.keys().filter(|key| owner(key) == user).take(limit).cloned().collect();
+    for key in &doomed {
+        map.remove(key);
+    }
+    doomed.len()
+}
+
+#[async_trait]
+impl UserEraser for MemoryStore {
+    async fn erase_some(&self, user: &UserId, what: UserData, limit: usize) -> Result<usize, StoreError> {
+        Ok(match what {
+            UserData::Connections => remove_some(&mut self.connections(), limit, |key| &key.0, user),
+            UserData::Events => remove_some(&mut self.events(), limit, |key| &key.0, user),
+            UserData::Todos => remove_some(&mut self.rows(), limit, |key| &key.0, user),
+            UserData::Stats => remove_some(&mut self.fact_rows(), limit, |key| &key.0, user),
+            UserData::Snapshots => remove_some(&mut self.snapshots(), limit, |key| &key.0, user),
+        })
     }
 }
