@@ -34,7 +34,9 @@ CACHE_REVALIDATE = "no-cache"
 # Uploaded last, so that no visitor gets an index.html or config.json ahead of what they refer to.
 ENTRY_POINTS = ("index.html", "config.json")
 
-SCOPE = "openid email profile"
+# aws.cognito.signin.user.admin: the access token may call Cognito's user APIs for its own user; the
+# SPA deletes the user with DeleteUser after DELETE /account (template.yaml's app client allows it).
+SCOPE = "openid email profile aws.cognito.signin.user.admin"
 # Resources the stack keeps when it is deleted (DeletionPolicy: Retain in template.yaml).
 RETAINED = {
     "ApiGatewayCloudWatchRole": "IAM role API Gateway logs through in this account and region "

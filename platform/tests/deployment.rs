@@ -13,7 +13,7 @@ use serde_yaml::Value;
 use todo_platform::manifest::{
     CONNECTION_ID_KEY, CONNECTION_PUSHERS, CONNECTIONS_TTL_ATTRIBUTE, EVENT_KEY, FUNCTIONS, Function,
     OCCURRED_AT_KEY as OCCURRED_AT, SNAPSHOT_KEY, STREAM_CONSUMERS, TODO_ID_KEY as TODO_ID, TODO_TABLE_TTL_ATTRIBUTE,
-    TOOLS, Table, USER_ID_KEY as USER_ID, USER_TIMELINE_INDEX, WEBSOCKET_AUTHORIZER, WEBSOCKET_ROUTES,
+    TOOLS, Table, USER_ID_KEY as USER_ID, USER_KEY, USER_TIMELINE_INDEX, WEBSOCKET_AUTHORIZER, WEBSOCKET_ROUTES,
     WEBSOCKET_TOKEN_PARAMETER,
 };
 
@@ -23,6 +23,7 @@ const TODO_TABLE: &str = "TodoTable";
 const STATS_TABLE: &str = "StatsTable";
 const SNAPSHOTS_TABLE: &str = "SnapshotsTable";
 const CONNECTIONS_TABLE: &str = "ConnectionsTable";
+const ERASURE_TABLE: &str = "ErasureTable";
 
 /// The template resource a manifest `Table` stands for (an index stands for its table).
 fn table_resource(table: Table) -> &'static str {
@@ -32,6 +33,7 @@ fn table_resource(table: Table) -> &'static str {
         Table::Stats => STATS_TABLE,
         Table::Snapshots => SNAPSHOTS_TABLE,
         Table::Connections => CONNECTIONS_TABLE,
+        Table::Erasure => ERASURE_TABLE,
     }
 }
 
@@ -344,12 +346,33 @@ fn tables_have_the_designed_keys_index_stream_and_ttl() {
         assert!(props.get(property).is_none(), "ConnectionsTable must have no {property}: {why}");
     }
 
+    let erasures = template.resource(ERASURE_TABLE, "AWS::DynamoDB::Table");
+    let props = erasures.get("Properties").expect("ErasureTable has Properties");
+    assert_eq!(
+        key_schema(props.get("KeySchema")),
+        vec![(USER_KEY.to_owned(), "HASH".to_owned())],
+        "ErasureTable's key schema must be {USER_KEY} (HASH) alone: one marker, then one receipt, per erased user"
+    );
+    assert_eq!(
+        attribute_types(props),
+        BTreeMap::from([(USER_KEY.to_owned(), "S".to_owned())]),
+        "ErasureTable's AttributeDefinitions must be exactly its key attribute, a string"
+    );
+    for (property, why) in [
+        ("TimeToLiveSpecification", "receipts are kept: they prove the erasure and keep the account fenced"),
+        ("StreamSpecification", "nothing reads a stream of the erasures"),
+        ("GlobalSecondaryIndexes", "it is read by key (the fence) and scanned (todo-audit erasures)"),
+    ] {
+        assert!(props.get(property).is_none(), "ErasureTable must have no {property}: {why}");
+    }
+
     for (id, table) in [
         (EVENTS_TABLE, events),
         (TODO_TABLE, todos),
         (STATS_TABLE, stats),
         (SNAPSHOTS_TABLE, snapshots),
         (CONNECTIONS_TABLE, connections),
+        (ERASURE_TABLE, erasures),
     ] {
         let props = table.get("Properties").unwrap_or(&Value::Null);
         assert_eq!(
@@ -874,6 +897,254 @@ fn api_preflights_and_gateway_errors_carry_cors() {
     }
 }
 
+// ------------------------------------------------------------------------------------------ users' rights
+
+/// The function that erases accounts (`DELETE /account`), the one exception to the append-only rule.
+const ERASER: &str = "erase-account";
+/// DynamoDB actions that remove or rewrite stored items, or the table itself.
+const MUTATING_ACTIONS: &[&str] = &[
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:PartiQLDelete",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:DeleteTable",
+    "dynamodb:UpdateTable",
+    "dynamodb:RestoreTableFromBackup",
+    "dynamodb:RestoreTableToPointInTime",
+    "dynamodb:ImportTable",
+];
+/// API Gateway's REST integration timeout: a function behind a route that runs longer is cut off.
+const API_GATEWAY_INTEGRATION_LIMIT_SECONDS: u64 = 29;
+/// The scope an access token needs for Cognito's `DeleteUser` (the SPA deletes the user after the erasure).
+const COGNITO_USER_ADMIN_SCOPE: &str = "aws.cognito.signin.user.admin";
+
+/// The event log is append-only for everyone but the erasure: no statement anywhere in the template
+/// (functions, state machines, roles) grants an action that deletes or rewrites events, except
+/// `BatchWriteItem` to `EraseAccountFunction`, and the manifest says the same.
+#[test]
+fn only_erase_account_may_delete_events() {
+    for function in FUNCTIONS {
+        let mutating: Vec<&str> = function
+            .dynamodb
+            .iter()
+            .filter(|(table, _)| matches!(table, Table::Events | Table::EventsTimeline))
+            .flat_map(|(_, actions)| actions.iter().copied())
+            .filter(|action| MUTATING_ACTIONS.contains(action))
+            .collect();
+        let allowed: &[&str] = if function.binary == ERASER { &["dynamodb:BatchWriteItem"] } else { &[] };
+        assert_eq!(
+            mutating, allowed,
+            "manifest.rs gives {} the event table actions {mutating:?} that delete or rewrite events; only {ERASER} may, \
+             with BatchWriteItem alone",
+            function.binary
+        );
+    }
+
+    let template = Template::load();
+    let eraser = manifest_function(ERASER).logical_id;
+    let mut eraser_deletes = false;
+    for (id, resource) in template.resources() {
+        let mut statements = Vec::new();
+        collect_statements(resource, &mut statements);
+        for statement in statements {
+            let resources: Vec<String> = value_list(statement.get("Resource")).into_iter().map(render).collect();
+            if !resources.iter().any(|r| r.contains(EVENTS_TABLE) || r == "*") {
+                continue;
+            }
+            let actions = string_list(statement.get("Action"));
+            for action in &actions {
+                let lowered = action.to_lowercase();
+                let mutates = MUTATING_ACTIONS.iter().any(|m| m.to_lowercase() == lowered)
+                    || (lowered.starts_with("dynamodb:") && lowered.contains('*'));
+                if !mutates {
+                    continue;
+                }
+                assert!(
+                    id == eraser
+                        && action == "dynamodb:BatchWriteItem"
+                        && resources == [format!("!GetAtt {EVENTS_TABLE}.Arn")],
+                    "{id} is granted `{action}` on {resources:?}: the event log is append-only, and only {eraser} may \
+                     delete events (dynamodb:BatchWriteItem on !GetAtt {EVENTS_TABLE}.Arn)"
+                );
+                eraser_deletes = true;
+            }
+        }
+    }
+    assert!(
+        eraser_deletes,
+        "{eraser} must be granted dynamodb:BatchWriteItem on {EVENTS_TABLE}, or it cannot erase events"
+    );
+}
+
+/// Every IAM policy statement (a mapping with `Effect` and `Action`) anywhere below `value`.
+fn collect_statements<'a>(value: &'a Value, statements: &mut Vec<&'a Value>) {
+    match value {
+        Value::Mapping(mapping) => {
+            if mapping.contains_key("Effect") && (mapping.contains_key("Action") || mapping.contains_key("NotAction")) {
+                assert!(
+                    !mapping.contains_key("NotAction") && !mapping.contains_key("NotResource"),
+                    "template.yaml has a statement with NotAction or NotResource, which grants everything it does not \
+                     name: {}",
+                    render(value)
+                );
+                statements.push(value);
+            }
+            for inner in mapping.values() {
+                collect_statements(inner, statements);
+            }
+        }
+        Value::Sequence(items) => items.iter().for_each(|item| collect_statements(item, statements)),
+        Value::Tagged(tagged) => collect_statements(&tagged.value, statements),
+        _ => {}
+    }
+}
+
+/// A command runs at most `COMMAND_TIME_LIMIT`: the erasure waits that long (within `SETTLE`) for a
+/// command that passed the fence before the marker, so the commands' timeout must be exactly it.
+#[test]
+fn commands_time_out_within_the_erasures_settle_time() {
+    use todo_platform::store::{COMMAND_TIME_LIMIT, SETTLE};
+    let template = Template::load();
+    let global = template.globals_function().and_then(|g| g.get("Timeout")).and_then(Value::as_u64);
+    assert_eq!(
+        global,
+        Some(COMMAND_TIME_LIMIT.as_secs()),
+        "Globals.Function.Timeout must be todo_platform::store::COMMAND_TIME_LIMIT ({} s): the erasure's settle time \
+         (SETTLE, {} s) assumes no command runs longer",
+        COMMAND_TIME_LIMIT.as_secs(),
+        SETTLE.as_secs()
+    );
+    for binary in COMMAND_BINARIES {
+        let id = manifest_function(binary).logical_id;
+        let timeout = template.function_property(id, "Timeout").and_then(Value::as_u64);
+        assert_eq!(
+            timeout,
+            Some(COMMAND_TIME_LIMIT.as_secs()),
+            "{id} must not override the commands' timeout (COMMAND_TIME_LIMIT): the erasure's settle time relies on it"
+        );
+    }
+    assert!(SETTLE > COMMAND_TIME_LIMIT, "SETTLE must outlast a command");
+    for function in FUNCTIONS.iter().filter(|f| f.route.is_some()) {
+        let timeout = template.function_property(function.logical_id, "Timeout").and_then(Value::as_u64);
+        assert!(
+            timeout.is_some_and(|t| t <= API_GATEWAY_INTEGRATION_LIMIT_SECONDS),
+            "{} serves a route: its Timeout ({timeout:?}) must be at most API Gateway's {API_GATEWAY_INTEGRATION_LIMIT_SECONDS} s",
+            function.logical_id
+        );
+    }
+    let eraser = manifest_function(ERASER).logical_id;
+    assert_eq!(
+        template.function_property(eraser, "Timeout").and_then(Value::as_u64),
+        Some(API_GATEWAY_INTEGRATION_LIMIT_SECONDS),
+        "{eraser} works for its request budget (20 s) and answers 202; its Timeout is API Gateway's limit"
+    );
+}
+
+/// `ERASURE_KEY` is a Secrets Manager secret of the stack that Secrets Manager generates as exactly
+/// what `ErasureKey::from_hex` reads (64 lower-case hex characters), resolved by CloudFormation into
+/// the functions whose manifest env lists it, and never rotated (rotation would unfence erased users).
+#[test]
+fn the_erasure_key_is_a_generated_hex_secret_of_the_stack() {
+    let template = Template::load();
+    let readers: Vec<&Function> =
+        FUNCTIONS.iter().filter(|f| f.env.contains(&todo_platform::manifest::ERASURE_KEY)).collect();
+    assert!(!readers.is_empty(), "manifest.rs lists no function reading ERASURE_KEY");
+    let mut secrets = BTreeSet::new();
+    for function in &readers {
+        let value = template
+            .function(function.logical_id)
+            .get("Properties")
+            .and_then(|p| p.get("Environment"))
+            .and_then(|e| e.get("Variables"))
+            .and_then(|v| v.get(todo_platform::manifest::ERASURE_KEY))
+            .map(render)
+            .unwrap_or_default();
+        let secret = value
+            .strip_prefix("!Sub {{resolve:secretsmanager:${")
+            .and_then(|rest| rest.strip_suffix("}:SecretString}}"))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{}: ERASURE_KEY must be !Sub '{{{{resolve:secretsmanager:${{<the stack's secret>}}:SecretString}}}}', is {value:?}",
+                    function.logical_id
+                )
+            });
+        secrets.insert(secret.to_owned());
+    }
+    assert_eq!(secrets.len(), 1, "every function must read the one erasure key, not {secrets:?}");
+    let id = secrets.into_iter().next().expect("one secret");
+    let secret = template.resource(&id, "AWS::SecretsManager::Secret");
+    let properties = secret.get("Properties").unwrap_or(&Value::Null);
+    assert!(properties.get("SecretString").is_none(), "{id} must be generated, never written into the template");
+    let generate = properties.get("GenerateSecretString").unwrap_or_else(|| panic!("{id} needs GenerateSecretString"));
+    assert!(
+        generate.get("SecretStringTemplate").is_none() && generate.get("GenerateStringKey").is_none(),
+        "{id} must be the bare generated string (ERASURE_KEY resolves SecretString whole), not a JSON document"
+    );
+    assert_eq!(
+        generate.get("PasswordLength").and_then(Value::as_u64),
+        Some(64),
+        "{id}: 64 hex characters, the 32 bytes ErasureKey::from_hex reads"
+    );
+    let flag = |name: &str| generate.get(name).and_then(Value::as_bool).unwrap_or(false);
+    let excluded = generate.get("ExcludeCharacters").and_then(Value::as_str).unwrap_or_default();
+    let alphabet: String = (' '..='~')
+        .filter(|c| *c != ' ' || flag("IncludeSpace"))
+        .filter(|c| !(flag("ExcludeUppercase") && c.is_ascii_uppercase()))
+        .filter(|c| !(flag("ExcludeLowercase") && c.is_ascii_lowercase()))
+        .filter(|c| !(flag("ExcludeNumbers") && c.is_ascii_digit()))
+        .filter(|c| !(flag("ExcludePunctuation") && c.is_ascii_punctuation()))
+        .filter(|c| !excluded.contains(*c))
+        .collect();
+    assert_eq!(
+        alphabet, "0123456789abcdef",
+        "{id} must generate from the lower-case hex digits only (ErasureKey::from_hex), generates from {alphabet:?}"
+    );
+    let key = "0123456789abcdef".repeat(4);
+    assert!(todo_platform::store::ErasureKey::from_hex(&key).is_ok(), "such a string is an erasure key");
+    let rotations: Vec<&str> =
+        template.resources_of_type("AWS::SecretsManager::RotationSchedule").map(|(r, _)| r).collect();
+    assert!(
+        rotations.is_empty(),
+        "the erasure key must never rotate ({rotations:?}): stored userKeys are hashed under it"
+    );
+    assert_eq!(
+        secret.get("UpdateReplacePolicy").and_then(Value::as_str),
+        Some("Retain"),
+        "{id}: a replacement must not drop the key every stored userKey was hashed under"
+    );
+}
+
+/// The SPA deletes its Cognito user after `DELETE /account` with the user's access token, which
+/// needs the `aws.cognito.signin.user.admin` scope: the app client allows it and the SPA's
+/// config.json (written by deploy/site.py) asks for it, and for nothing the client does not allow.
+#[test]
+fn the_spa_asks_for_the_scope_delete_user_needs() {
+    let template = Template::load();
+    let clients: Vec<(&str, &Value)> = template.resources_of_type("AWS::Cognito::UserPoolClient").collect();
+    assert_eq!(clients.len(), 1, "template.yaml must declare the SPA's one app client");
+    let (id, client) = clients[0];
+    let allowed: BTreeSet<String> =
+        string_list(client.get("Properties").and_then(|p| p.get("AllowedOAuthScopes"))).into_iter().collect();
+    assert!(
+        allowed.contains(COGNITO_USER_ADMIN_SCOPE),
+        "{id}'s AllowedOAuthScopes must include {COGNITO_USER_ADMIN_SCOPE} (Cognito's DeleteUser), has {allowed:?}"
+    );
+    let site = fs::read_to_string(repo_root().join("deploy/site.py")).expect("deploy/site.py");
+    let requested = site
+        .lines()
+        .find_map(|line| line.strip_prefix("SCOPE = "))
+        .map(|value| value.trim().trim_matches('"'))
+        .expect("deploy/site.py sets SCOPE = \"...\" (the SPA's config.json scope)");
+    let requested: BTreeSet<String> = requested.split_whitespace().map(str::to_owned).collect();
+    assert!(
+        requested.contains(COGNITO_USER_ADMIN_SCOPE),
+        "deploy/site.py's SCOPE must request {COGNITO_USER_ADMIN_SCOPE}, requests {requested:?}"
+    );
+    let unknown: Vec<_> = requested.difference(&allowed).collect();
+    assert!(unknown.is_empty(), "deploy/site.py's SCOPE requests {unknown:?}, which {id} does not allow");
+}
+
 // ------------------------------------------------------------------------------------------ operations
 
 /// The namespace of the metrics the functions write as CloudWatch embedded metric format log lines,
@@ -896,6 +1167,7 @@ const CUSTOM_METRICS: &[&str] = &[
     "LivePushLag",
     "NotifierBatchFailures",
     "LiveConnectsDenied",
+    "AccountsErased",
 ];
 /// The functions that count `Commands` and `CommandsRejected` (labels `Route`, `Outcome`, `Reason`).
 const COMMAND_BINARIES: &[&str] = &["create-todo", "update-todo", "complete-todo", "delete-todo"];
