@@ -452,3 +452,99 @@ async fn dynamodb_erases_pages_of_more_than_one_batch_and_skips_tables_it_lacks(
     assert_eq!(store.erase_some(&ann, UserData::Stats, 55).await.expect("erase"), 0);
     assert!(store.user_facts(&ann).await.expect("facts").is_empty());
 }
+
+/// A stand-in for DynamoDB that answers every Query with two keys of ann's stats and every
+/// BatchWriteItem by leaving its first `unprocessed` requests' items unprocessed (DynamoDB's way
+/// of saying "too much, too fast" for part of a batch). Returns its endpoint and how many
+/// BatchWriteItem requests it took.
+async fn scripted_dynamodb(unprocessed: usize) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
+
+    const KEYS: &str = r#"[{"userId":{"S":"ann"},"todoId":{"S":"t1"}},{"userId":{"S":"ann"},"todoId":{"S":"t2"}}]"#;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let endpoint = format!("http://{}", listener.local_addr().expect("address"));
+    let batches = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = batches.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let counted = counted.clone();
+            tokio::spawn(async move {
+                let mut stream = BufReader::new(stream);
+                loop {
+                    let (mut target, mut length) = (String::new(), 0usize);
+                    loop {
+                        let mut line = String::new();
+                        if stream.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let line = line.trim_end();
+                        if line.is_empty() {
+                            break;
+                        }
+                        let (name, value) = line.split_once(':').unwrap_or((line, ""));
+                        match name.to_ascii_lowercase().as_str() {
+                            "x-amz-target" => target = value.trim().to_owned(),
+                            "content-length" => length = value.trim().parse().unwrap_or(0),
+                            _ => {}
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    if stream.read_exact(&mut body).await.is_err() {
+                        return;
+                    }
+                    let answer = if target.ends_with(".Query") {
+                        format!(r#"{{"Count":2,"ScannedCount":2,"Items":{KEYS}}}"#)
+                    } else if target.ends_with(".BatchWriteItem") {
+                        let request: serde_json::Value = serde_json::from_slice(&body).expect("a JSON request");
+                        let taken = counted.fetch_add(1, Ordering::SeqCst);
+                        match taken < unprocessed {
+                            true => format!(r#"{{"UnprocessedItems":{}}}"#, request["RequestItems"]),
+                            false => r#"{"UnprocessedItems":{}}"#.to_owned(),
+                        }
+                    } else {
+                        panic!("an unexpected call: {target}");
+                    };
+                    let response = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\n\r\n{answer}",
+                        answer.len()
+                    );
+                    if stream.get_mut().write_all(response.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (endpoint, batches)
+}
+
+/// Items DynamoDB leaves unprocessed are sent again after a short wait until they are deleted;
+/// a table that never takes them makes the store unavailable after a bounded number of tries,
+/// never a count of items that are still there.
+#[tokio::test]
+async fn dynamodb_sends_unprocessed_deletes_again_then_gives_up_as_unavailable() {
+    use events_schema::UserId;
+    use std::sync::atomic::Ordering;
+    use todo_platform::store::dynamo::DynamoStore;
+    use todo_platform::store::{StoreError, UserData, UserEraser as _};
+
+    let ann = UserId::parse("ann").expect("user");
+    let store_at = |endpoint: String| async move {
+        let config = todo_testkit::dynamodb::sdk_config_for(&endpoint).await;
+        DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), "", "").with_stats_table("Stats")
+    };
+
+    let (endpoint, batches) = scripted_dynamodb(2).await;
+    let erased = store_at(endpoint).await.erase_some(&ann, UserData::Stats, 10).await.expect("erase");
+    assert_eq!(erased, 2);
+    assert_eq!(batches.load(Ordering::SeqCst), 3, "sent again until nothing was left unprocessed");
+
+    let (endpoint, batches) = scripted_dynamodb(usize::MAX).await;
+    let started = std::time::Instant::now();
+    let refused = store_at(endpoint).await.erase_some(&ann, UserData::Stats, 10).await;
+    assert!(matches!(refused, Err(StoreError::Unavailable { .. })), "{refused:?}");
+    let tries = batches.load(Ordering::SeqCst);
+    assert!((2..=10).contains(&tries), "a bounded number of tries, not {tries}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "short waits: {:?}", started.elapsed());
+}
