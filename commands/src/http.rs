@@ -87,6 +87,7 @@ async fn run(
 ) -> Result<Todo, ApiError> {
     let span = tracing::Span::current();
     span.record("todoId", tracing::field::display(id));
+    service.check_fence(&caller.user).await?;
     let executed = execute(service.events.as_ref(), caller, id, command, &context).await?;
     let outcome = if executed.appended.is_empty() { "no_change" } else { "accepted" };
     if let Some(last) = executed.appended.last() {
@@ -110,6 +111,7 @@ async fn observed(
             ApiError::Conflict(_) => "conflict",
             ApiError::PreconditionFailed(_) => "precondition_failed",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::AccountErased => "account_erased",
             ApiError::Internal(_) => "error",
             ApiError::BadRequest { .. }
             | ApiError::Unauthorized

@@ -11,7 +11,7 @@ use events_schema::{
     repeats_creation,
 };
 use todo_platform::http::{Caller, Edge};
-use todo_platform::store::{AppendError, EventLog, StoreError};
+use todo_platform::store::{AppendError, ErasureFence, ErasureKey, EventLog, StoreError};
 
 pub mod http;
 
@@ -20,20 +20,43 @@ pub mod http;
 pub struct CommandService {
     events: Arc<dyn EventLog>,
     edge: Edge,
+    /// Refuses commands of an account being erased; without one (a store that refuses them itself,
+    /// as the local SQLite store does in its append), every command goes through.
+    fence: Option<Arc<ErasureFence>>,
 }
 
 impl CommandService {
     pub fn new(events: Arc<dyn EventLog>, edge: Edge) -> Self {
-        Self { events, edge }
+        Self { events, edge, fence: None }
     }
 
-    /// For a Lambda: `EVENTS_TABLE_NAME`, `CORS_ALLOWED_ORIGIN` and the SDK's own configuration.
+    /// Checks the erasure marker before every command (see [`ErasureFence`]).
+    pub fn with_fence(mut self, fence: ErasureFence) -> Self {
+        self.fence = Some(Arc::new(fence));
+        self
+    }
+
+    /// Whether the caller may still write: [`StoreError::AccountErased`] once their account's
+    /// erasure has begun.
+    pub async fn check_fence(&self, user: &events_schema::UserId) -> Result<(), StoreError> {
+        match &self.fence {
+            Some(fence) => fence.check(user).await,
+            None => Ok(()),
+        }
+    }
+
+    /// For a Lambda: `EVENTS_TABLE_NAME`, `ERASURE_TABLE_NAME`, `ERASURE_KEY`,
+    /// `CORS_ALLOWED_ORIGIN` and the SDK's own configuration.
     pub async fn from_env() -> anyhow::Result<Self> {
-        let table = todo_platform::config::Tables::events_from_env()?;
+        use todo_platform::config::Tables;
         let edge = Edge::from_env()?;
         let client = todo_platform::config::dynamodb_client().await;
-        let store = todo_platform::store::dynamo::DynamoStore::new(client, table, "");
-        Ok(Self::new(Arc::new(store), edge))
+        let store = Arc::new(
+            todo_platform::store::dynamo::DynamoStore::new(client, Tables::events_from_env()?, "")
+                .with_erasure_table(Tables::erasure_from_env()?),
+        );
+        let fence = ErasureFence::new(store.clone(), ErasureKey::from_env()?, todo_platform::store::FENCE_REMEMBER);
+        Ok(Self::new(store, edge).with_fence(fence))
     }
 }
 

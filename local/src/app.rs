@@ -151,6 +151,7 @@ impl BoundStack {
                 let config = SpaConfig {
                     authority: cognito_issuer(&cognito.user_pool_id)?,
                     client_id: cognito.client_id.clone(),
+                    cognito_endpoint: None,
                     ..dev_spa_config(&origin)
                 };
                 (verifier, config)
@@ -181,6 +182,7 @@ fn dev_spa_config(origin: &str) -> SpaConfig {
         scope: DEFAULT_SCOPE.to_owned(),
         logout_url: None,
         live_url: spa::live_url_on(origin),
+        cognito_endpoint: Some(format!("{origin}{AUTH_PREFIX}{}", auth::COGNITO_IDP_PATH)),
     }
 }
 

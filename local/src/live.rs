@@ -23,7 +23,7 @@ use events_schema::{Timestamp, Todo, UserId};
 use live::push::{PushError, Pusher};
 use serde_json::json;
 use todo_platform::live::{LiveMessage, LiveSink, REREAD_MESSAGE};
-use todo_platform::store::{Connection, ConnectionId, ConnectionStore, StoreError};
+use todo_platform::store::{Connection, ConnectionId, ConnectionStore, StoreError, UserData, UserEraser};
 use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument as _;
 use uuid::Uuid;
@@ -183,6 +183,29 @@ impl LiveSink for LiveHub {
             // A connection that cannot take it is dropped and told to re-read.
             let _ = sessions.deliver(&id, &text);
         }
+    }
+}
+
+/// An erasure's way to a user's open sockets: each is told to re-read and closed (the SPA signs
+/// out; a stale token cannot reconnect to anything that changes). Counted here on the embedded
+/// store only; in DynamoDB mode the connections table's records are what the erasure counts.
+#[async_trait::async_trait]
+impl UserEraser for LiveHub {
+    async fn erase_some(&self, user: &UserId, what: UserData, _limit: usize) -> Result<usize, StoreError> {
+        if what != UserData::Connections {
+            return Ok(0);
+        }
+        let closed = {
+            let mut sessions = self.sessions();
+            let ids: Vec<ConnectionId> =
+                sessions.by_user.get(user).map(|open| open.iter().map(|s| s.id.clone()).collect()).unwrap_or_default();
+            ids.iter().filter_map(|id| sessions.remove(id)).collect::<Vec<_>>()
+        };
+        let count = closed.len();
+        for session in closed {
+            let _ = session.fell_behind.send(());
+        }
+        Ok(if self.registry.get().is_some() { 0 } else { count })
     }
 }
 

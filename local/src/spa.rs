@@ -26,6 +26,10 @@ pub struct SpaConfig {
     /// The live-updates socket, `ws://<host>/live`. Served as the browser named this server (see
     /// [`live_url`]); this one when the request does not say.
     pub live_url: String,
+    /// Where the SPA calls Cognito's own API (`DeleteUser`): the dev sign-in's emulation. Absent
+    /// with a real user pool: the SPA then uses the authority's origin, as Cognito's endpoint is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cognito_endpoint: Option<String>,
 }
 
 pub async fn config(State(config): State<Arc<SpaConfig>>, uri: Uri, headers: HeaderMap) -> Response {

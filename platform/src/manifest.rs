@@ -15,6 +15,9 @@ pub const SNAPSHOTS_TABLE_NAME: &str = "SNAPSHOTS_TABLE_NAME";
 pub const CORS_ALLOWED_ORIGIN: &str = "CORS_ALLOWED_ORIGIN";
 /// Environment variable naming the live updates' connections table.
 pub const CONNECTIONS_TABLE_NAME: &str = "CONNECTIONS_TABLE_NAME";
+/// Environment variable holding the stack's erasure key (64 hex characters): user ids are hashed
+/// under it into `ErasureTable`'s keys. From a Secrets Manager secret of the stack.
+pub const ERASURE_KEY: &str = "ERASURE_KEY";
 /// Environment variable naming the account erasures' table (`ErasureTable`: markers and receipts).
 pub const ERASURE_TABLE_NAME: &str = "ERASURE_TABLE_NAME";
 /// Environment variable naming the Cognito user pool (`<region>_<id>`) whose ID tokens the live
@@ -62,6 +65,8 @@ pub enum Table {
     Snapshots,
     /// The live updates' open WebSocket connections (`ConnectionsTable`).
     Connections,
+    /// Account erasures: markers while they run, then receipts (`ErasureTable`).
+    Erasure,
 }
 
 /// An HTTP route served through API Gateway.
@@ -86,8 +91,10 @@ pub struct Function {
     pub dynamodb: &'static [(Table, &'static [&'static str])],
 }
 
-const COMMAND_ENV: &[&str] = &[EVENTS_TABLE_NAME, CORS_ALLOWED_ORIGIN];
-const COMMAND_CALLS: &[(Table, &[&str])] = &[(Table::Events, &["dynamodb:Query", "dynamodb:PutItem"])];
+// Every command reads its user's erasure marker before it writes (the erasure fence).
+const COMMAND_ENV: &[&str] = &[EVENTS_TABLE_NAME, ERASURE_TABLE_NAME, ERASURE_KEY, CORS_ALLOWED_ORIGIN];
+const COMMAND_CALLS: &[(Table, &[&str])] =
+    &[(Table::Events, &["dynamodb:Query", "dynamodb:PutItem"]), (Table::Erasure, &["dynamodb:GetItem"])];
 
 pub const FUNCTIONS: &[Function] = &[
     Function {
@@ -178,14 +185,48 @@ pub const FUNCTIONS: &[Function] = &[
         binary: "projector",
         logical_id: "ProjectorFunction",
         route: None,
-        env: &[EVENTS_TABLE_NAME, TODO_TABLE_NAME, STATS_TABLE_NAME, SNAPSHOTS_TABLE_NAME],
-        // A list snapshot is the fold of the user's timeline resumed from the latest one.
+        env: &[
+            EVENTS_TABLE_NAME,
+            TODO_TABLE_NAME,
+            STATS_TABLE_NAME,
+            SNAPSHOTS_TABLE_NAME,
+            ERASURE_TABLE_NAME,
+            ERASURE_KEY,
+        ],
+        // A list snapshot is the fold of the user's timeline resumed from the latest one. After
+        // each batch it reads the erasure markers of the batch's users, and takes back every row
+        // of an account being erased (Query its partition, delete in batches).
         dynamodb: &[
             (Table::Events, &["dynamodb:Query"]),
             (Table::EventsTimeline, &["dynamodb:Query"]),
-            (Table::Todos, &["dynamodb:GetItem", "dynamodb:PutItem"]),
-            (Table::Stats, &["dynamodb:PutItem"]),
-            (Table::Snapshots, &["dynamodb:Query", "dynamodb:PutItem"]),
+            (Table::Todos, &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:BatchWriteItem"]),
+            (Table::Stats, &["dynamodb:PutItem", "dynamodb:Query", "dynamodb:BatchWriteItem"]),
+            (Table::Snapshots, &["dynamodb:Query", "dynamodb:PutItem", "dynamodb:BatchWriteItem"]),
+            (Table::Erasure, &["dynamodb:GetItem", "dynamodb:BatchGetItem"]),
+        ],
+    },
+    // Users' rights: the only function that may delete events.
+    Function {
+        binary: "erase-account",
+        logical_id: "EraseAccountFunction",
+        route: Some(Route { method: "DELETE", path: "/account" }),
+        env: &[
+            EVENTS_TABLE_NAME,
+            TODO_TABLE_NAME,
+            STATS_TABLE_NAME,
+            SNAPSHOTS_TABLE_NAME,
+            CONNECTIONS_TABLE_NAME,
+            ERASURE_TABLE_NAME,
+            ERASURE_KEY,
+            CORS_ALLOWED_ORIGIN,
+        ],
+        dynamodb: &[
+            (Table::Events, &["dynamodb:Query", "dynamodb:BatchWriteItem"]),
+            (Table::Todos, &["dynamodb:Query", "dynamodb:BatchWriteItem"]),
+            (Table::Stats, &["dynamodb:Query", "dynamodb:BatchWriteItem"]),
+            (Table::Snapshots, &["dynamodb:Query", "dynamodb:BatchWriteItem"]),
+            (Table::Connections, &["dynamodb:Query", "dynamodb:BatchWriteItem"]),
+            (Table::Erasure, &["dynamodb:GetItem", "dynamodb:PutItem"]),
         ],
     },
     // One segment of a replay (`replay --segments N --segment I`), invoked by the replay state

@@ -7,7 +7,7 @@
 //! item's events converges to the fold of all of them: an event that is not the next one (a gap) is
 //! repaired by folding the item's events read from the event table.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use futures::StreamExt as _;
@@ -17,7 +17,8 @@ use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventR
 use events_schema::{Event, EventRecord, TodoId, UserId, evolve, fold};
 use todo_platform::live::LiveSink;
 use todo_platform::store::{
-    EventLog, EventTimeline, ProjectionStore, SnapshotStore, StatsStore, StoreError, TodoFacts, WriteGuard,
+    ErasureKey, ErasureLog, EventLog, EventTimeline, ProjectionStore, SnapshotStore, StatsStore, StoreError, TodoFacts,
+    UserData, UserEraser, WriteGuard,
 };
 
 pub mod job;
@@ -58,12 +59,25 @@ pub struct Projector {
     snapshots: Option<(Arc<dyn EventTimeline>, Arc<dyn SnapshotStore>)>,
     /// Told of every row written, for live updates, when someone listens.
     live: Option<Arc<dyn LiveSink>>,
+    /// The erasure markers, and the stores to take a marked user's rows back from.
+    erasures: Option<Erasures>,
 }
+
+/// What the projector needs to keep an erased account erased (see [`Projector::with_erasures`]).
+#[derive(Clone)]
+struct Erasures {
+    log: Arc<dyn ErasureLog>,
+    key: ErasureKey,
+    derived: Arc<dyn UserEraser>,
+}
+
+/// Rows taken back per request when a batch held events of an account being erased.
+const TAKE_BACK_PAGE: usize = 100;
 
 impl Projector {
     /// The read model only.
     pub fn new(events: Arc<dyn EventLog>, model: Arc<dyn ProjectionStore>) -> Self {
-        Self { events, model, stats: None, snapshots: None, live: None }
+        Self { events, model, stats: None, snapshots: None, live: None, erasures: None }
     }
 
     /// The same projector, also maintaining the stats projection.
@@ -84,8 +98,18 @@ impl Projector {
         self
     }
 
+    /// The same projector, keeping erased accounts erased: after each batch it reads the erasure
+    /// marker of every user the batch wrote for, and takes back (from `derived`: the read model,
+    /// stats and snapshots) everything of a marked user. Written-then-checked is what makes it
+    /// safe: a write that lands before the marker is deleted by the erasure, which deletes the
+    /// rows after writing its marker; one that lands after it is found by this check.
+    pub fn with_erasures(mut self, log: Arc<dyn ErasureLog>, key: ErasureKey, derived: Arc<dyn UserEraser>) -> Self {
+        self.erasures = Some(Erasures { log, key, derived });
+        self
+    }
+
     /// For the Lambda: `EVENTS_TABLE_NAME`, `TODO_TABLE_NAME`, `STATS_TABLE_NAME`,
-    /// `SNAPSHOTS_TABLE_NAME` and the SDK's own configuration.
+    /// `SNAPSHOTS_TABLE_NAME`, `ERASURE_TABLE_NAME`, `ERASURE_KEY` and the SDK's own configuration.
     pub async fn from_env() -> anyhow::Result<Self> {
         use todo_platform::config::Tables;
         let tables = Tables::from_env()?;
@@ -94,9 +118,13 @@ impl Projector {
         let store = Arc::new(
             todo_platform::store::dynamo::DynamoStore::new(client, tables.events, tables.todos)
                 .with_stats_table(stats)
-                .with_snapshots_table(snapshots),
+                .with_snapshots_table(snapshots)
+                .with_erasure_table(Tables::erasure_from_env()?),
         );
-        Ok(Self::new(store.clone(), store.clone()).with_stats(store.clone()).with_snapshots(store.clone(), store))
+        Ok(Self::new(store.clone(), store.clone())
+            .with_stats(store.clone())
+            .with_snapshots(store.clone(), store.clone())
+            .with_erasures(store.clone(), ErasureKey::from_env()?, store))
     }
 
     /// Applies one event to its item's row; a row written is handed to the live sink, if any,
@@ -165,11 +193,21 @@ impl Projector {
                 }
             }
         }
+        let mut records_of: BTreeMap<UserId, Vec<(usize, Option<String>)>> = BTreeMap::new();
+        for (position, sequence_number, event) in runs.iter().flatten() {
+            records_of.entry(event.user_id.clone()).or_default().push((*position, sequence_number.clone()));
+        }
         let applied: Vec<_> = futures::stream::iter(runs.into_iter().map(|run| self.apply_run(run)))
             .buffer_unordered(CONCURRENT_TODOS)
             .collect()
             .await;
         failed.extend(applied.into_iter().flatten());
+        for (user, records) in self.keep_erased(records_of).await {
+            // Retried, checked again: the records are applied again (changing nothing) first.
+            tracing::error!(%user, "the rows of an account being erased could not all be taken back");
+            let fresh: Vec<_> = records.into_iter().filter(|record| !failed.contains(record)).collect();
+            failed.extend(fresh);
+        }
         failed.sort_by_key(|(position, _)| *position);
         metrics::counter!("ProjectorBatchFailures").increment(failed.len() as u64);
         let mut response = DynamoDbEventResponse::default();
@@ -179,6 +217,43 @@ impl Projector {
             response.batch_item_failures.push(failure);
         }
         response
+    }
+
+    /// For every user this batch wrote for whose account is being erased (or was), takes back every
+    /// row of theirs in the read model, stats and snapshots, what this batch wrote included.
+    /// Returns the users (with their records) for whom that could not be done.
+    async fn keep_erased<R>(&self, records_of: BTreeMap<UserId, R>) -> Vec<(UserId, R)> {
+        let Some(erasures) = &self.erasures else { return Vec::new() };
+        if records_of.is_empty() {
+            return Vec::new();
+        }
+        let keys: Vec<_> = records_of.keys().map(|user| erasures.key.user_key(user)).collect();
+        let marked = match erasures.log.erased_among(&keys).await {
+            Ok(marked) => marked,
+            Err(error) => {
+                let error = anyhow::Error::from(error);
+                tracing::error!(error = format!("{error:#}"), "the erasure markers could not be read");
+                return records_of.into_iter().collect();
+            }
+        };
+        let mut failed = Vec::new();
+        for (user, records) in records_of {
+            if !marked.contains(&erasures.key.user_key(&user)) {
+                continue;
+            }
+            match take_back(erasures.derived.as_ref(), &user).await {
+                Ok(taken) => {
+                    metrics::counter!("ProjectorErasedTakenBack").increment(taken as u64);
+                    tracing::info!(taken, "events of an account being erased: its rows taken back");
+                }
+                Err(error) => {
+                    let error = anyhow::Error::from(error);
+                    tracing::error!(error = format!("{error:#}"), "taking back an erased account's rows failed");
+                    failed.push((user, records));
+                }
+            }
+        }
+        failed
     }
 
     /// One todo's events in stream order; returns the ones that failed.
@@ -250,6 +325,20 @@ impl Projector {}
 
 /// How many todos of one batch are applied at once.
 pub const CONCURRENT_TODOS: usize = 16;
+
+/// Deletes every row of the user in the read model, stats and snapshots; how many went.
+async fn take_back(derived: &dyn UserEraser, user: &UserId) -> Result<usize, StoreError> {
+    let mut taken = 0;
+    for what in [UserData::Todos, UserData::Stats, UserData::Snapshots] {
+        loop {
+            match derived.erase_some(user, what, TAKE_BACK_PAGE).await? {
+                0 => break,
+                some => taken += some,
+            }
+        }
+    }
+    Ok(taken)
+}
 
 fn report_failure(sequence_number: Option<&str>, error: RecordError) {
     tracing::error!(

@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod concurrency;
+mod erasure;
 mod isolation;
 mod past;
 mod routes;

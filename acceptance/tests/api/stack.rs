@@ -1,7 +1,10 @@
-//! One stack per test: fresh tables in the process's DynamoDB Local, the command and query services
-//! and the projector fed from the event table's stream.
+//! One stack per test: fresh tables in the process's DynamoDB Local, the command and query services,
+//! the erasure, and the projector fed from the event table's stream.
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use account::ErasureService;
 
 use commands::CommandService;
 use lambda_http::{Body, Response};
@@ -10,6 +13,7 @@ use projector::stream::StreamPoller;
 use queries::QueryService;
 use serde_json::Value;
 use todo_platform::http::Edge;
+use todo_platform::store::{ErasureFence, ErasureKey, UserEraser};
 use todo_testkit::dynamodb::{Tables, sdk_config};
 use todo_testkit::{ApiEvent, response_json};
 use tokio::sync::Mutex;
@@ -18,11 +22,22 @@ pub const ORIGIN: &str = "https://todo.example.com";
 
 pub struct Stack {
     pub tables: Tables,
+    /// The live connections' and the erasures' tables (beside `tables`).
+    pub connections: String,
+    pub erasures: String,
+    pub key: ErasureKey,
+    pub store: Arc<todo_platform::store::dynamo::DynamoStore>,
     commands: CommandService,
     queries: QueryService,
-    projector: Projector,
+    pub projector: Projector,
+    pub erasure: ErasureService,
     stream: Mutex<StreamPoller>,
 }
+
+/// How long a fence in these tests remembers a "not erased" answer, and how long an erasure
+/// settles: the commands here run in-process and take milliseconds, not the 10 s a Lambda may.
+pub const FENCE_REMEMBER: Duration = Duration::from_millis(200);
+pub const SETTLE: Duration = Duration::from_secs(2);
 
 /// A user of the API.
 #[derive(Clone, Copy)]
@@ -50,18 +65,44 @@ impl Answer {
 
 impl Stack {
     pub async fn new() -> Self {
+        Self::with_holders(|store| vec![store]).await
+    }
+
+    /// A stack whose erasure reaches the stores through `holders` (given the stack's store).
+    pub async fn with_holders(
+        holders: impl FnOnce(Arc<todo_platform::store::dynamo::DynamoStore>) -> Vec<Arc<dyn UserEraser>>,
+    ) -> Self {
         let tables = Tables::fresh().await;
-        let store = Arc::new(tables.store());
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        let (connections, erasures) = (format!("Connections-{suffix}"), format!("Erasures-{suffix}"));
+        todo_platform::store::dynamo::create_connections_table(&tables.client, &connections)
+            .await
+            .expect("create the connections table");
+        todo_platform::store::dynamo::create_erasure_table(&tables.client, &erasures)
+            .await
+            .expect("create the erasure table");
+        let store =
+            Arc::new(tables.store().with_connections_table(connections.as_str()).with_erasure_table(erasures.as_str()));
+        let key = ErasureKey::generate();
         let edge = Edge::new(ORIGIN).expect("valid origin");
         let stream = StreamPoller::open(&sdk_config().await, &tables.events).await.expect("open the stream");
+        let fence = ErasureFence::new(store.clone(), key.clone(), FENCE_REMEMBER);
+        let erasure =
+            ErasureService::new(store.clone(), key.clone(), holders(store.clone()), edge.clone()).with_settle(SETTLE);
         Self {
-            commands: CommandService::new(store.clone(), edge.clone()),
-            queries: QueryService::with_store(store.clone(), edge).with_snapshots(store.clone()),
+            commands: CommandService::new(store.clone(), edge.clone()).with_fence(fence),
+            queries: QueryService::with_store(store.clone(), edge.clone()).with_snapshots(store.clone()),
             projector: Projector::new(store.clone(), store.clone())
                 .with_stats(store.clone())
-                .with_snapshots(store.clone(), store),
+                .with_snapshots(store.clone(), store.clone())
+                .with_erasures(store.clone(), key.clone(), store.clone()),
+            erasure,
             stream: Mutex::new(stream),
             tables,
+            connections,
+            erasures,
+            key,
+            store,
         }
     }
 
@@ -83,11 +124,17 @@ impl Stack {
             ("GET", "/item/{id}/history") => queries::http::get_todo_history(&self.queries, request).await,
             ("GET", "/history") => queries::http::get_history(&self.queries, request).await,
             ("GET", "/stats") => queries::http::get_stats(&self.queries, request).await,
+            ("DELETE", "/account") => account::http::erase_account(&self.erasure, request).await,
             other => panic!("no function for route {other:?}"),
         };
         let status = response.status().as_u16();
         let body = response_json(&response);
         Answer { status, body, response }
+    }
+
+    /// One poll of the event table's stream, not handed to anyone (to replay it later).
+    pub async fn poll(&self) -> aws_lambda_events::event::dynamodb::Event {
+        self.stream.lock().await.poll().await.expect("poll the stream")
     }
 
     /// Reads the event table's stream until it is drained and hands each batch to the projector,
@@ -150,6 +197,10 @@ pub fn item_history(user: User, id: &str) -> ApiEvent {
 
 pub fn stats(user: User) -> ApiEvent {
     ApiEvent::new("GET", "/stats", "/stats").signed_in(user.sub, user.email)
+}
+
+pub fn erase_account(user: User) -> ApiEvent {
+    ApiEvent::new("DELETE", "/account", "/account").signed_in(user.sub, user.email)
 }
 
 pub fn history(user: User) -> ApiEvent {

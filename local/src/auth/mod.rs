@@ -31,6 +31,8 @@ use axum::extract::{Query, RawForm, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
 use url::Url;
 use uuid::Uuid;
@@ -47,8 +49,14 @@ use crate::clock::now_unix;
 /// The app client of the SPA (the template's user pool client is configured alike).
 pub const DEV_CLIENT_ID: &str = "todo-spa";
 /// What the SPA asks for.
-pub const DEFAULT_SCOPE: &str = "openid email profile";
-const SUPPORTED_SCOPES: &[&str] = &["openid", "email", "profile"];
+/// What the SPA asks for: `aws.cognito.signin.user.admin` lets its access token call Cognito's own
+/// API for the signed-in user (the SPA uses it for `DeleteUser` only).
+pub const DEFAULT_SCOPE: &str = "openid email profile aws.cognito.signin.user.admin";
+const SUPPORTED_SCOPES: &[&str] = &["openid", "email", "profile", ADMIN_SCOPE];
+/// The scope Cognito requires of an access token for `DeleteUser`.
+const ADMIN_SCOPE: &str = "aws.cognito.signin.user.admin";
+/// Where Cognito's own API (`DeleteUser`) is emulated, under this router.
+pub const COGNITO_IDP_PATH: &str = "/cognito-idp";
 const MAX_PARAM_LEN: usize = 2048;
 
 /// The parts of the sign-in that depend on where the stack listens.
@@ -125,6 +133,7 @@ pub fn router(state: AuthState) -> Router {
         .route("/authorize", get(authorize_page).post(authorize_submit))
         .route("/token", axum::routing::post(token).options(preflight))
         .route("/logout", get(logout))
+        .route(COGNITO_IDP_PATH, axum::routing::post(cognito_idp).options(preflight))
         .with_state(state)
 }
 
@@ -173,8 +182,10 @@ async fn preflight(State(state): State<AuthState>, headers: HeaderMap) -> Respon
     let mut response = StatusCode::NO_CONTENT.into_response();
     let response_headers = response.headers_mut();
     response_headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
-    response_headers
-        .insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("Authorization, Content-Type"));
+    response_headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("Authorization, Content-Type, X-Amz-Target"),
+    );
     response_headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
     with_cors(&state, &headers, response)
 }
@@ -582,6 +593,11 @@ async fn exchange(state: &AuthState, body: &[u8]) -> Result<Response, OAuthError
                 Err(RefreshError::Store(error)) => return Err(OAuthError::server_error(error)),
                 Err(rejected) => return Err(OAuthError::invalid_grant(rejected.to_string())),
             };
+            // A sign-in outlives a deleted account only until it next refreshes.
+            let (users, sub) = (state.inner.users.clone(), session.user.sub);
+            if !run_blocking(move || users.exists(sub)).await? {
+                return Err(OAuthError::invalid_grant("the account has been deleted"));
+            }
             let tokens = state
                 .inner
                 .issuer
@@ -618,6 +634,71 @@ fn token_response(tokens: IssuedTokens, refresh_token: String) -> Response {
         }))
         .into_response(),
     )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cognito's own API, as far as the SPA uses it
+
+/// `POST /auth/cognito-idp` with `X-Amz-Target: AWSCognitoIdentityProviderService.DeleteUser` and
+/// `{"AccessToken": ...}`: deletes the signed-in account as Cognito's `DeleteUser` does (the
+/// access token must carry `aws.cognito.signin.user.admin`), and ends its sign-in. Answers in
+/// Cognito's JSON protocol: 200 `{}`, or 400 `{"__type": ..., "message": ...}`.
+async fn cognito_idp(State(state): State<AuthState>, headers: HeaderMap, body: Bytes) -> Response {
+    let response = match delete_user(&state, &headers, &body).await {
+        Ok(()) => cognito_answer(StatusCode::OK, json!({})),
+        Err((status, kind, message)) => cognito_answer(status, json!({ "__type": kind, "message": message })),
+    };
+    with_cors(&state, &headers, response)
+}
+
+type CognitoError = (StatusCode, &'static str, String);
+
+async fn delete_user(state: &AuthState, headers: &HeaderMap, body: &[u8]) -> Result<(), CognitoError> {
+    let invalid = |message: &str| (StatusCode::BAD_REQUEST, "InvalidParameterException", message.to_owned());
+    let target = headers.get("x-amz-target").and_then(|value| value.to_str().ok()).unwrap_or_default();
+    if target != "AWSCognitoIdentityProviderService.DeleteUser" {
+        return Err((StatusCode::BAD_REQUEST, "UnknownOperationException", format!("{target:?} is not emulated here")));
+    }
+    let request: serde_json::Value = serde_json::from_slice(body).map_err(|_| invalid("the body is not JSON"))?;
+    let token = request["AccessToken"].as_str().ok_or_else(|| invalid("AccessToken is required"))?;
+    let not_authorized = |message: String| (StatusCode::BAD_REQUEST, "NotAuthorizedException", message);
+    let sub = state.inner.verifier.verify_access(token, ADMIN_SCOPE).map_err(|e| not_authorized(e.to_string()))?;
+    let origin_jti = unverified_claim(token, "origin_jti").and_then(|jti| jti.parse().ok());
+    let (users, refresh_tokens) = (state.inner.users.clone(), state.inner.refresh_tokens.clone());
+    let deleted = tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
+        let deleted = users.delete(sub)?;
+        if let Some(origin_jti) = origin_jti {
+            refresh_tokens.revoke_sign_in(origin_jti, now_unix())?;
+        }
+        Ok(deleted)
+    })
+    .await
+    .map_err(anyhow::Error::new)
+    .and_then(|deleted| deleted)
+    .map_err(|error| {
+        tracing::error!(error = format!("{error:#}"), "DeleteUser failed");
+        (StatusCode::INTERNAL_SERVER_ERROR, "InternalErrorException", "internal error".to_owned())
+    })?;
+    match deleted {
+        true => {
+            tracing::info!(%sub, "DeleteUser: the account is deleted");
+            Ok(())
+        }
+        false => Err((StatusCode::BAD_REQUEST, "UserNotFoundException", "User does not exist.".to_owned())),
+    }
+}
+
+/// A claim of a token whose signature was checked already.
+fn unverified_claim(token: &str, name: &str) -> Option<String> {
+    let payload = token.split('.').nth(1)?;
+    let claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+    claims.get(name)?.as_str().map(str::to_owned)
+}
+
+fn cognito_answer(status: StatusCode, body: serde_json::Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.1"));
+    response
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -155,6 +155,28 @@ impl UserStore {
         }
     }
 
+    /// Whether the account `sub` still exists (a refresh token outlives a deleted account).
+    pub fn exists(&self, sub: Uuid) -> anyhow::Result<bool> {
+        let _lock = DirLock::acquire(&self.dir)?;
+        let file: UsersFile = read_json_or_default(&self.path())?;
+        Ok(file.users.iter().any(|record| record.sub == sub))
+    }
+
+    /// Deletes the account `sub` (Cognito's `DeleteUser`); `false` when there is none. Its email
+    /// is free again: a new account with it is a new user, with a new `sub`.
+    pub fn delete(&self, sub: Uuid) -> anyhow::Result<bool> {
+        let _lock = DirLock::acquire(&self.dir)?;
+        let path = self.path();
+        let mut file: UsersFile = read_json_or_default(&path)?;
+        let before = file.users.len();
+        file.users.retain(|record| record.sub != sub);
+        if file.users.len() == before {
+            return Ok(false);
+        }
+        write_json(&path, &file)?;
+        Ok(true)
+    }
+
     fn find(&self, email: &Email) -> anyhow::Result<Option<UserRecord>> {
         let _lock = DirLock::acquire(&self.dir)?;
         let file: UsersFile = read_json_or_default(&self.path())?;
@@ -209,6 +231,23 @@ mod tests {
             store.sign_in(&email("bob@example.com"), "correct horse"),
             Err(SignInError::IncorrectCredentials)
         ));
+    }
+
+    #[test]
+    fn a_deleted_account_is_gone_and_its_email_starts_afresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = UserStore::open(dir.path()).unwrap();
+        let ann = store.create_account(&email("ann@example.com"), "correct horse battery").unwrap();
+        assert!(store.exists(ann.sub).unwrap());
+        assert!(store.delete(ann.sub).unwrap());
+        assert!(!store.delete(ann.sub).unwrap(), "deleting twice finds nothing");
+        assert!(!store.exists(ann.sub).unwrap());
+        assert!(matches!(
+            store.sign_in(&email("ann@example.com"), "correct horse battery"),
+            Err(SignInError::IncorrectCredentials)
+        ));
+        let again = store.create_account(&email("ann@example.com"), "another long one").unwrap();
+        assert_ne!(again.sub, ann.sub);
     }
 
     #[test]

@@ -38,6 +38,10 @@ pub enum RejectedToken {
     NotAnIdToken,
     #[error("the token has no {0} claim")]
     MissingClaim(String),
+    #[error("the token is not an access token (token_use must be \"access\")")]
+    NotAnAccessToken,
+    #[error("the access token lacks the scope {0}")]
+    MissingScope(String),
 }
 
 /// The claims as API Gateway hands them to the Lambda: every value a string.
@@ -133,7 +137,42 @@ impl TokenVerifier {
         claims.get("origin_jti")?.as_str()?.parse().ok()
     }
 
+    /// Checks an access token of this issuer and app client that was granted `scope` (as
+    /// Cognito's own API checks one, e.g. for `DeleteUser`); returns its `sub`.
+    pub fn verify_access(&self, token: &str, scope: &str) -> Result<uuid::Uuid, RejectedToken> {
+        let claims = self.check_signed(token, true)?;
+        if claims.get("token_use").and_then(Value::as_str) != Some("access") {
+            return Err(RejectedToken::NotAnAccessToken);
+        }
+        if claims.get("client_id").and_then(Value::as_str) != Some(self.client_id.as_str()) {
+            return Err(RejectedToken::WrongAudience);
+        }
+        let granted = claims.get("scope").and_then(Value::as_str).unwrap_or_default();
+        if !granted.split_whitespace().any(|granted| granted == scope) {
+            return Err(RejectedToken::MissingScope(scope.to_owned()));
+        }
+        let sub = claims.get("sub").and_then(Value::as_str).and_then(|sub| sub.parse().ok());
+        sub.ok_or_else(|| RejectedToken::MissingClaim("sub".into()))
+    }
+
     fn check(&self, token: &str, validate_exp: bool) -> Result<Map<String, Value>, RejectedToken> {
+        let claims = self.check_signed(token, validate_exp)?;
+        if claims.get("token_use").and_then(Value::as_str) != Some("id") {
+            return Err(RejectedToken::NotAnIdToken);
+        }
+        let audience_matches = match claims.get("aud") {
+            Some(Value::String(aud)) => aud == &self.client_id,
+            Some(Value::Array(auds)) => auds.iter().any(|aud| aud.as_str() == Some(&self.client_id)),
+            _ => false,
+        };
+        if !audience_matches {
+            return Err(RejectedToken::WrongAudience);
+        }
+        Ok(claims)
+    }
+
+    /// The signature, the issuer and (unless told not to) the expiry: what every token must pass.
+    fn check_signed(&self, token: &str, validate_exp: bool) -> Result<Map<String, Value>, RejectedToken> {
         let header = unverified_header(token)?;
         if header.alg != "RS256" {
             return Err(RejectedToken::Algorithm(header.alg));
@@ -149,20 +188,7 @@ impl TokenVerifier {
         // `aud` is checked below, after `token_use`, so that an access token (which has no `aud`)
         // is refused with a message that says what is wrong.
         validation.validate_aud = false;
-        let claims = jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation).map_err(rejection)?.claims;
-
-        if claims.get("token_use").and_then(Value::as_str) != Some("id") {
-            return Err(RejectedToken::NotAnIdToken);
-        }
-        let audience_matches = match claims.get("aud") {
-            Some(Value::String(aud)) => aud == &self.client_id,
-            Some(Value::Array(auds)) => auds.iter().any(|aud| aud.as_str() == Some(&self.client_id)),
-            _ => false,
-        };
-        if !audience_matches {
-            return Err(RejectedToken::WrongAudience);
-        }
-        Ok(claims)
+        Ok(jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation).map_err(rejection)?.claims)
     }
 }
 

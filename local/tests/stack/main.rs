@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod account;
 mod binary;
 mod discovery;
 mod forged_tokens;

@@ -42,6 +42,9 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("the request body must be JSON (Content-Type: application/json)")]
     UnsupportedMediaType,
+    /// The caller's account is being erased or was: nothing more is written for it.
+    #[error("this account has been deleted")]
+    AccountErased,
     /// DynamoDB throttled, failed or timed out even after the SDK's retries: try again shortly.
     #[error("the service is busy right now; try again in a moment")]
     Unavailable(#[source] anyhow::Error),
@@ -57,6 +60,7 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Unavailable { .. } => Self::Unavailable(error.into()),
+            StoreError::AccountErased => Self::AccountErased,
             other => Self::Internal(other.into()),
         }
     }
@@ -80,6 +84,7 @@ impl ApiError {
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::AccountErased => StatusCode::GONE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -95,6 +100,7 @@ impl ApiError {
             Self::PreconditionFailed(_) => "precondition_failed",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::AccountErased => "account_erased",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal_error",
         }
@@ -125,6 +131,12 @@ impl Reply {
         if let Ok(value) = HeaderValue::from_str(&format!("\"{version}\"")) {
             self.headers.push((header::ETAG, value));
         }
+        self
+    }
+
+    /// `Retry-After: <seconds>`: when to ask again (an answer that is not final yet).
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.headers.push((header::RETRY_AFTER, HeaderValue::from(seconds)));
         self
     }
 

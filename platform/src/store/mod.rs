@@ -11,10 +11,15 @@ use serde::{Deserialize, Serialize};
 
 mod connections;
 pub mod dynamo;
+mod erasure;
 pub mod memory;
 mod snapshot;
 
 pub use connections::{CONNECTION_LIFETIME, Connection, ConnectionId, ConnectionIdError, ConnectionStore};
+pub use erasure::{
+    COMMAND_TIME_LIMIT, ErasedCounts, Erasure, ErasureFence, ErasureKey, ErasureKeyError, ErasureLog, ErasureReceipt,
+    FENCE_REMEMBER, SETTLE, UserData, UserEraser, UserKey,
+};
 pub use snapshot::{ListFold, ListSnapshot, SNAPSHOT_MARGIN, SnapshotStore};
 
 pub mod contract;
@@ -47,6 +52,9 @@ pub enum StoreError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The account is being erased, or was: nothing more may be written for it.
+    #[error("the account is erased")]
+    AccountErased,
 }
 
 impl StoreError {
