@@ -117,9 +117,9 @@ replay-aws:
 
 # Release builds of every binary, then cold starts, warm latency, the local stack under load,
 # staleness, projector and replay, replay in parallel segments and the stats projection's cost,
-# past lists, verify, commands under injected faults, and live push latency; writes
-# bench/results/{results.md,results.json,chart.svg}.
+# past lists, verify, commands under injected faults, live push latency, and the SPA's offline
+# reload in Chromium (hence the built SPA and Chromium); writes bench/results/{results.md,results.json,chart.svg}.
 .PHONY: bench
-bench: dynamodb-local
+bench: dynamodb-local www-build chromium
 	cargo build --release --bins
 	./target/release/todo-bench --binaries target/release --out bench/results

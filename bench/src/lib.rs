@@ -26,6 +26,7 @@ pub mod integrity;
 pub mod live;
 pub mod loadgen;
 pub mod machine;
+pub mod offline;
 pub mod process;
 pub mod projection;
 pub mod report;
@@ -240,12 +241,14 @@ pub enum Section {
     Faults,
     /// 10. Live push latency: command acknowledged -> push received, 1 and 100 clients.
     Live,
+    /// 11. The SPA offline: reload with no network -> first contentful list, in Chromium.
+    Offline,
 }
 
 impl Section {
     /// The order they run in. Each section that uses DynamoDB Local has one of its own
     /// ([`Emulator`]).
-    pub const ALL: [Section; 10] = [
+    pub const ALL: [Section; 11] = [
         Self::Warm,
         Self::Cold,
         Self::Projector,
@@ -255,6 +258,7 @@ impl Section {
         Self::AsOf,
         Self::Faults,
         Self::Live,
+        Self::Offline,
         Self::Stack,
     ];
 
@@ -270,6 +274,7 @@ impl Section {
             Self::Segments => "replay segments, stats cost",
             Self::Faults => "faults",
             Self::Live => "live push latency",
+            Self::Offline => "offline reload",
         }
     }
 }
@@ -348,6 +353,11 @@ async fn run_section(
         results.live = live::measure(settings, progress).await?;
         return Ok(());
     }
+    if section == Section::Offline {
+        // todo-local and Chromium only: no DynamoDB Local either.
+        results.offline = offline::measure(settings, progress).await?;
+        return Ok(());
+    }
     progress.say("starting a DynamoDB Local for this section");
     let dynamodb = Emulator::start().await?;
     match section {
@@ -407,7 +417,7 @@ async fn run_section(
             results.stats_cost = projection::stats_cost(settings, progress, &dynamodb).await?;
         }
         Section::Faults => results.faults = Some(faults::measure(settings, progress, &dynamodb).await?),
-        Section::Live => {} // measured above, without DynamoDB Local
+        Section::Live | Section::Offline => {} // measured above, without DynamoDB Local
     }
     Ok(())
 }

@@ -47,6 +47,8 @@ pub struct Results {
     /// `None`: the faults section did not run.
     pub faults: Option<FaultsResult>,
     pub live: Vec<LiveResult>,
+    /// `None`: the offline section did not run.
+    pub offline: Option<crate::offline::OfflineResult>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -118,6 +120,7 @@ impl Results {
             stats_cost: Vec::new(),
             faults: None,
             live: Vec::new(),
+            offline: None,
         }
     }
 
@@ -269,6 +272,7 @@ fn targets(results: &Results) -> Vec<Target> {
     }
     fault_targets(results, &mut targets);
     live_target(results, &mut targets);
+    targets.push(crate::offline::target(results.offline.as_ref()));
     targets
 }
 
@@ -654,6 +658,7 @@ fn markdown(results: &Results) -> String {
     segments_markdown(&mut md, results);
     faults_markdown(&mut md, results);
     live_markdown(&mut md, results);
+    crate::offline::markdown(&mut md, results.offline.as_ref());
 
     let _ = writeln!(md, "\n## The run\n");
     table(
