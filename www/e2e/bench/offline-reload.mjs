@@ -6,6 +6,7 @@
 // Prints one JSON object on stdout.
 //
 //   node e2e/bench/offline-reload.mjs --url http://127.0.0.1:PORT [--runs 10] [--todos 50]
+/* global document, window, MutationObserver, caches -- inside page.evaluate and addInitScript, which run in the browser */
 import { chromium } from '@playwright/test';
 
 const argv = process.argv.slice(2);
