@@ -3,7 +3,9 @@
 # Fuzzes the API from openapi.yaml with Schemathesis against a local stack it starts itself: no 5xx,
 # every status code, content type, header and body as documented, invalid requests rejected, auth
 # enforced, one user's todos invisible to another, and stateful sequences through the document's
-# links (create, then read, change, complete, delete and the history of that todo).
+# links (create, then read, change, complete, delete and the history of that todo). DELETE /account
+# erases its caller, so it is fuzzed apart, as users of its own, and then checked to have held (see
+# below).
 #
 # Uses the built target/debug/todo-local (TODO_LOCAL_BIN to use another; `make test-fuzz` builds it
 # first) and a fresh data dir, removed afterwards with the server stopped. Exit status: Schemathesis's
@@ -71,15 +73,66 @@ cat >"$work/auth.json" <<JSON
 ]}
 JSON
 
+# Schemathesis from the temp dir, so that Hypothesis's and its own working files stay out of the tree.
+schemathesis() { # AUTH_FILE ARGS...: `schemathesis run` of openapi.yaml against the stack, as AUTH_FILE's users
+  local auth="$1"
+  shift
+  (
+    cd "$work"
+    FUZZ_AUTH_FILE="$auth" SCHEMATHESIS_HOOKS="$ROOT/deploy/fuzz_hooks.py" \
+      "$VENV/bin/schemathesis" --config-file "$ROOT/deploy/fuzz.toml" --no-color \
+      run "$ROOT/openapi.yaml" --url "$url/api" "$@"
+  )
+}
+
 echo "fuzzing $url/api from openapi.yaml (deploy/fuzz.toml)"
 started=$SECONDS
 status=0
-# From the temp dir, so that Hypothesis's and Schemathesis's working files stay out of the tree.
-(
-  cd "$work"
-  FUZZ_AUTH_FILE="$work/auth.json" SCHEMATHESIS_HOOKS="$ROOT/deploy/fuzz_hooks.py" \
-    "$VENV/bin/schemathesis" --config-file "$ROOT/deploy/fuzz.toml" --no-color \
-    run "$ROOT/openapi.yaml" --url "$url/api" "$@"
-) || status=$?
+# Every operation but DELETE /account (eraseAccount): it erases its caller, after which each command
+# of that user answers 410 account_erased. Fuzzed as owner, it would erase owner part of the way
+# through, and every command (and every stateful sequence) after it would be testing an erased account.
+schemathesis "$work/auth.json" --exclude-operation-id eraseAccount "$@" || status=$?
 echo "fuzzing took $((SECONDS - started)) s"
+[ "$status" -eq 0 ] || exit "$status"
+
+# DELETE /account alone, as two users of its own (`other` as object_level_authorization's peer): its
+# answers as documented, auth enforced. It has no parameters, so a short budget covers it, and no
+# links (nothing leads to it or from it), so there is no stateful phase.
+eraser="$("$bin" token --email fuzz-erase@example.com --data-dir "$work/data" --port "$port")"
+eraser_peer="$("$bin" token --email fuzz-erase-other@example.com --data-dir "$work/data" --port "$port")"
+cat >"$work/erase-auth.json" <<JSON
+{"auth": [
+  {"name": "owner", "fixedHeaders": [{"name": "Authorization", "value": "Bearer $eraser"}]},
+  {"name": "other", "fixedHeaders": [{"name": "Authorization", "value": "Bearer $eraser_peer"}]}
+]}
+JSON
+# Requests of the checks around the erasure run.
+request() { # TOKEN METHOD PATH [BODY]: prints the status, the body goes to $work/body
+  local data=()
+  if [ -n "${4:-}" ]; then data=(-H 'Content-Type: application/json' --data "$4"); fi
+  curl --silent --show-error --max-time 30 --output "$work/body" --write-out '%{http_code}' \
+    -X "$2" -H "Authorization: Bearer $1" "${data[@]}" "$url/api$3"
+}
+expect() { # WHAT EXPECTED ACTUAL
+  [ "$2" = "$3" ] || { echo "error: $1: answered $3, expected $2: $(cat "$work/body")" >&2; exit 1; }
+}
+expect "a todo of the user to be erased" 201 "$(request "$eraser" POST /item '{"title":"to be erased"}')"
+echo "fuzzing DELETE /account apart, as users of its own"
+started=$SECONDS
+schemathesis "$work/erase-auth.json" --include-operation-id eraseAccount \
+  --phases examples,coverage,fuzzing --max-time 10 || status=$?
+echo "fuzzing DELETE /account took $((SECONDS - started)) s"
+[ "$status" -eq 0 ] || exit "$status"
+
+# What the fuzzer cannot see: the erasure held, and it took nobody else's data.
+expect "the erased user's POST /item" 410 "$(request "$eraser" POST /item '{"title":"after the erasure"}')"
+grep -q '"account_erased"' "$work/body" || { echo "error: the 410 is not account_erased: $(cat "$work/body")" >&2; exit 1; }
+expect "DELETE /account repeated" 200 "$(request "$eraser" DELETE /account)"
+first="$(cat "$work/body")"
+expect "DELETE /account repeated again" 200 "$(request "$eraser" DELETE /account)"
+[ "$(cat "$work/body")" = "$first" ] || { echo "error: a repeated erasure answered another receipt: $first, then $(cat "$work/body")" >&2; exit 1; }
+expect "the erased user's GET /item" 200 "$(request "$eraser" GET /item)"
+grep -q '"items":\[\]' "$work/body" || { echo "error: the erased user still lists todos: $(cat "$work/body")" >&2; exit 1; }
+expect "owner's POST /item after another user's erasure" 201 "$(request "$owner" POST /item '{"title":"still here"}')"
+echo "DELETE /account held: the erased user's commands answer 410 account_erased, a repeat the same receipt; owner unaffected"
 exit "$status"

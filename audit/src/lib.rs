@@ -4,7 +4,8 @@
 //!   `todo-audit digest`);
 //! - [`http`]: the digest and export routes (`GET /history/digest`, `GET /export`);
 //! - [`verify`]: walks the event table checking every todo's hash chain (`todo-audit verify`);
-//! - [`export_file`]: checks an export file with no AWS access at all (`todo-audit verify-export`).
+//! - [`export_file`]: checks an export file with no AWS access at all (`todo-audit verify-export`);
+//! - [`erasures`]: lists the account erasures' receipts and markers (`todo-audit erasures`).
 //!
 //! The recipe itself (canonical form, hash, chain, digest) is pure and lives in
 //! `events_schema::integrity`, so that the same code computes and checks it everywhere.
@@ -18,6 +19,7 @@ use todo_platform::http::Edge;
 use todo_platform::store::dynamo::DynamoStore;
 use todo_platform::store::{EventScan, ScanCursor, Scope, StoreError};
 
+pub mod erasures;
 pub mod export_file;
 pub mod http;
 pub mod verify;

@@ -9,15 +9,18 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
+use audit::erasures;
 use audit::export_file::{ExportFileError, check_export};
 use audit::verify::{VerifyOptions, VerifyReport, verify};
 use chrono::Utc;
 use clap::{Parser, Subcommand};
 use events_schema::{HistoryDigest, Timestamp, UserId};
 use todo_platform::store::dynamo::DynamoStore;
+use todo_platform::store::{Erasure, ErasureKey, ErasureLog as _};
 
-/// Checks that the event log was not altered. `verify` and `digest` read the event table named by
-/// EVENTS_TABLE_NAME with the SDK's configuration (AWS_REGION, credentials, and
+/// Checks that the event log was not altered, and lists the account erasures. `verify` and `digest`
+/// read the event table named by EVENTS_TABLE_NAME, `erasures` the erasure table named by
+/// ERASURE_TABLE_NAME, with the SDK's configuration (AWS_REGION, credentials, and
 /// AWS_ENDPOINT_URL_DYNAMODB for DynamoDB Local); `verify-export` needs nothing but the file.
 #[derive(Debug, Parser)]
 #[command(name = "todo-audit", version)]
@@ -57,6 +60,22 @@ enum Verb {
         /// The JSON Lines file.
         file: PathBuf,
     },
+    /// List the account erasures (DELETE /account) of the erasure table: each receipt ("erased") and
+    /// each erasure not finished yet ("erasing": the account is fenced, but its rows remain until the
+    /// erasure is asked again), one per line, then a count of each. No personal data: a user is only
+    /// the keyed hash of their id (userKey).
+    Erasures {
+        /// One JSON object per erasure instead of a line of text; the counts go to stderr.
+        #[arg(long)]
+        json: bool,
+        /// Only this user's erasure (the Cognito sub), found by hashing the id under the stack's
+        /// erasure key, read from ERASURE_KEY (64 hex characters; the stack's ErasureKeySecret).
+        #[arg(long)]
+        user: Option<String>,
+        /// Items read per request.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+        page_size: u32,
+    },
 }
 
 #[tokio::main]
@@ -93,6 +112,19 @@ fn parse_digest(raw: &str) -> anyhow::Result<HistoryDigest> {
 async fn store() -> anyhow::Result<DynamoStore> {
     let table = todo_platform::config::Tables::events_from_env()?;
     Ok(DynamoStore::new(todo_platform::config::dynamodb_client().await, table, ""))
+}
+
+async fn erasure_store() -> anyhow::Result<DynamoStore> {
+    let table = todo_platform::config::Tables::erasure_from_env()?;
+    Ok(DynamoStore::new(todo_platform::config::dynamodb_client().await, "", "").with_erasure_table(table))
+}
+
+fn print_erasure(erasure: &Erasure, json: bool) {
+    if json {
+        println!("{}", erasures::to_json(erasure));
+    } else {
+        println!("{}", erasures::line(erasure));
+    }
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -144,6 +176,33 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_report(&check.report, started.elapsed().as_secs_f64());
             print_digest_verdict(&check.report, &check.digest);
             Ok(exit(check.is_clean()))
+        }
+        Verb::Erasures { json, user, page_size } => {
+            let user = user.as_deref().map(parse_user).transpose()?;
+            // The key before the table: a wrong key is a usage error, whatever the table holds.
+            let user_key = match &user {
+                Some(user) => Some(ErasureKey::from_env().context("--user")?.user_key(user)),
+                None => None,
+            };
+            let store = erasure_store().await?;
+            let summary = match user_key {
+                Some(user_key) => {
+                    let found = store.erasure(&user_key).await?;
+                    match &found {
+                        Some(erasure) => print_erasure(erasure, json),
+                        None if json => {}
+                        None => println!("no erasure of this user (userKey {user_key})"),
+                    }
+                    erasures::summarize(found.as_slice())
+                }
+                None => erasures::each_erasure(&store, page_size as usize, |e| print_erasure(e, json)).await?,
+            };
+            if json {
+                eprintln!("{}", summary.to_json());
+            } else {
+                println!("{}", summary.line());
+            }
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
