@@ -13,13 +13,15 @@
 //! 9. [`faults`]: commands through a fault-injecting proxy in front of DynamoDB Local: 500s,
 //!    acknowledged commands lost or duplicated, the read model converging;
 //! 10. [`live`]: a command acknowledged -> its push received by the user's other WebSocket
-//!     sessions on `todo-local`'s `/live`, with 1 and with 100 of them.
+//!     sessions on `todo-local`'s `/live`, with 1 and with 100 of them;
+//! 12. [`erasure`]: erasing an account of 10,000 events until its receipt, on both stores.
 //!
 //! [`report`] writes `results.md`, `results.json` and `chart.svg` ([`chart`]).
 
 pub mod as_of;
 pub mod chart;
 pub mod cold_start;
+pub mod erasure;
 pub mod faults;
 pub mod fixtures;
 pub mod integrity;
@@ -93,6 +95,8 @@ pub struct Settings {
     pub live_clients: Vec<usize>,
     pub live_commands: usize,
     pub live_warmup: usize,
+    /// Account erasure: the erased user's events.
+    pub erasure_events: usize,
 }
 
 impl Settings {
@@ -140,6 +144,7 @@ impl Settings {
             live_clients: vec![1, 100],
             live_commands: 500,
             live_warmup: 20,
+            erasure_events: 10_000,
         }
     }
 
@@ -181,6 +186,7 @@ impl Settings {
             fault_todos_per_user: 8,
             live_commands: 40,
             live_warmup: 5,
+            erasure_events: 2_000,
             ..Self::full(binaries, out)
         }
     }
@@ -243,12 +249,14 @@ pub enum Section {
     Live,
     /// 11. The SPA offline: reload with no network -> first contentful list, in Chromium.
     Offline,
+    /// 12. Erasing an account of 10,000 events, on both stores.
+    Erasure,
 }
 
 impl Section {
     /// The order they run in. Each section that uses DynamoDB Local has one of its own
     /// ([`Emulator`]).
-    pub const ALL: [Section; 11] = [
+    pub const ALL: [Section; 12] = [
         Self::Warm,
         Self::Cold,
         Self::Projector,
@@ -257,6 +265,7 @@ impl Section {
         Self::Verify,
         Self::AsOf,
         Self::Faults,
+        Self::Erasure,
         Self::Live,
         Self::Offline,
         Self::Stack,
@@ -275,6 +284,7 @@ impl Section {
             Self::Faults => "faults",
             Self::Live => "live push latency",
             Self::Offline => "offline reload",
+            Self::Erasure => "account erasure",
         }
     }
 }
@@ -417,6 +427,11 @@ async fn run_section(
             results.stats_cost = projection::stats_cost(settings, progress, &dynamodb).await?;
         }
         Section::Faults => results.faults = Some(faults::measure(settings, progress, &dynamodb).await?),
+        Section::Erasure => {
+            results.erasure = erasure::measure_embedded(settings, progress).await?;
+            report::write(&settings.out, results)?;
+            results.erasure.extend(erasure::measure_dynamodb(settings, progress, &dynamodb).await?);
+        }
         Section::Live | Section::Offline => {} // measured above, without DynamoDB Local
     }
     Ok(())

@@ -49,6 +49,7 @@ pub struct Results {
     pub live: Vec<LiveResult>,
     /// `None`: the offline section did not run.
     pub offline: Option<crate::offline::OfflineResult>,
+    pub erasure: Vec<crate::erasure::ErasureResult>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -121,6 +122,7 @@ impl Results {
             faults: None,
             live: Vec::new(),
             offline: None,
+            erasure: Vec::new(),
         }
     }
 
@@ -659,6 +661,7 @@ fn markdown(results: &Results) -> String {
     faults_markdown(&mut md, results);
     live_markdown(&mut md, results);
     crate::offline::markdown(&mut md, results.offline.as_ref());
+    crate::erasure::markdown(&mut md, &results.erasure);
 
     let _ = writeln!(md, "\n## The run\n");
     table(

@@ -49,13 +49,13 @@ impl CommandService {
     /// `CORS_ALLOWED_ORIGIN` and the SDK's own configuration.
     pub async fn from_env() -> anyhow::Result<Self> {
         use todo_platform::config::Tables;
+        let (events, erasures) = (Tables::events_from_env()?, Tables::erasure_from_env()?);
+        let key = ErasureKey::from_env()?;
         let edge = Edge::from_env()?;
         let client = todo_platform::config::dynamodb_client().await;
-        let store = Arc::new(
-            todo_platform::store::dynamo::DynamoStore::new(client, Tables::events_from_env()?, "")
-                .with_erasure_table(Tables::erasure_from_env()?),
-        );
-        let fence = ErasureFence::new(store.clone(), ErasureKey::from_env()?, todo_platform::store::FENCE_REMEMBER);
+        let store =
+            Arc::new(todo_platform::store::dynamo::DynamoStore::new(client, events, "").with_erasure_table(erasures));
+        let fence = ErasureFence::new(store.clone(), key, todo_platform::store::FENCE_REMEMBER);
         Ok(Self::new(store, edge).with_fence(fence))
     }
 }

@@ -19,9 +19,10 @@ async fn config_json_points_the_spa_at_this_stack() {
             "clientId": "todo-spa",
             "redirectUri": format!("{origin}/"),
             "postLogoutRedirectUri": format!("{origin}/"),
-            "scope": "openid email profile",
+            "scope": "openid email profile aws.cognito.signin.user.admin",
             "logoutUrl": null,
-            "liveUrl": format!("ws://127.0.0.1:{}/live", stack.port)
+            "liveUrl": format!("ws://127.0.0.1:{}/live", stack.port),
+            "cognitoEndpoint": format!("{origin}/auth/cognito-idp")
         })
     );
 
