@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ConfigError, loadConfig, parseConfig } from './config';
+import { cognitoEndpointOf, ConfigError, loadConfig, parseConfig } from './config';
 
 const LOCAL = {
   apiBaseUrl: 'http://127.0.0.1:8080/api',
@@ -32,6 +32,21 @@ describe('parseConfig', () => {
     expect(parseConfig({ ...LOCAL, liveUrl: null }).liveUrl).toBeUndefined();
     expect(() => parseConfig({ ...LOCAL, liveUrl: 'http://127.0.0.1:8080/live' })).toThrow(/ws:\/\/ or wss:\/\//);
     expect(() => parseConfig({ ...LOCAL, liveUrl: 42 })).toThrow(ConfigError);
+  });
+
+  it("takes a cognitoEndpoint, and without one uses the authority's origin (Cognito's API)", () => {
+    const local = parseConfig({ ...LOCAL, cognitoEndpoint: 'http://127.0.0.1:8080/auth/cognito-idp' });
+    expect(local.cognitoEndpoint).toBe('http://127.0.0.1:8080/auth/cognito-idp');
+    expect(cognitoEndpointOf(local)).toBe('http://127.0.0.1:8080/auth/cognito-idp');
+
+    const cognito = parseConfig({ ...LOCAL, authority: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123' });
+    expect(cognito.cognitoEndpoint).toBeUndefined();
+    expect(cognitoEndpointOf(cognito)).toBe('https://cognito-idp.eu-west-1.amazonaws.com/');
+    expect(parseConfig({ ...LOCAL, cognitoEndpoint: null }).cognitoEndpoint).toBeUndefined();
+
+    expect(() => parseConfig({ ...LOCAL, cognitoEndpoint: 'cognito-idp' })).toThrow(/cognitoEndpoint cognito-idp is not a URL/);
+    expect(() => parseConfig({ ...LOCAL, cognitoEndpoint: 'ws://127.0.0.1:8080/x' })).toThrow(/http:\/\/ or https:\/\//);
+    expect(() => parseConfig({ ...LOCAL, cognitoEndpoint: 7 })).toThrow(ConfigError);
   });
 
   it('names what is missing', () => {

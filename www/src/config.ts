@@ -20,6 +20,12 @@ export interface RuntimeConfig {
    * the WebSocket API's stage URL). Absent: no live updates; the list is as fresh as its last read.
    */
   liveUrl?: string;
+  /**
+   * Where Cognito's own API answers (`DeleteUser` with the user's access token, when they delete
+   * their account): locally `http://<host>/auth/cognito-idp`. Absent: the authority's origin, which
+   * is right for Cognito (`https://cognito-idp.<region>.amazonaws.com/<pool id>`). See cognitoEndpointOf.
+   */
+  cognitoEndpoint?: string;
 }
 
 export class ConfigError extends Error {
@@ -53,7 +59,28 @@ export function parseConfig(raw: unknown): RuntimeConfig {
     scope: typeof record.scope === 'string' && record.scope ? record.scope : 'openid email profile',
     logoutUrl: logoutUrl ? logoutUrl : null,
     liveUrl: parseLiveUrl(record.liveUrl),
+    cognitoEndpoint: parseCognitoEndpoint(record.cognitoEndpoint),
   };
+}
+
+/** The endpoint of Cognito's API for this config: its `cognitoEndpoint`, else the authority's origin. */
+export function cognitoEndpointOf(config: Pick<RuntimeConfig, 'authority' | 'cognitoEndpoint'>): string {
+  return config.cognitoEndpoint ?? `${new URL(config.authority).origin}/`;
+}
+
+function parseCognitoEndpoint(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new ConfigError('config.json: cognitoEndpoint must be a string or null.');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`config.json: cognitoEndpoint ${value} is not a URL.`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`config.json: cognitoEndpoint must be an http:// or https:// URL, not ${value}.`);
+  }
+  return value;
 }
 
 function parseLiveUrl(value: unknown): string | undefined {

@@ -1,11 +1,12 @@
 /**
  * A stand-in for the local stack, entirely inside the browser context's request routing: the built
  * SPA from dist/, its /config.json, an OIDC provider (discovery, an authorize page shaped like the
- * dev sign-in's, a token endpoint that checks PKCE), the API (the in-memory FakeBackend) and its live
- * updates socket (`/live?token=`, fed by the FakeBackend's changes). It lets
+ * dev sign-in's, with its accounts, a token endpoint that checks PKCE, and Cognito's DeleteUser at
+ * `/auth/cognito-idp`), the API (the in-memory FakeBackend) and its live updates socket
+ * (`/live?token=`, fed by the FakeBackend's changes). It lets
  * the browser tests run before todo-local exists; `npm run e2e` runs the same tests on the real one.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { join, normalize, resolve } from 'node:path';
 import type { BrowserContext, Route, WebSocketRoute } from '@playwright/test';
@@ -15,11 +16,19 @@ export const MOCK_ORIGIN = 'http://127.0.0.1:47999';
 const MOCK_LIVE_URL = 'ws://127.0.0.1:47999/live';
 const DIST = resolve(import.meta.dirname, '../../dist');
 const CLIENT_ID = 'todo-spa';
+const COGNITO_ENDPOINT = `${MOCK_ORIGIN}/auth/cognito-idp`;
 
 interface CodeGrant {
+  sub: string;
   email: string;
   challenge: string;
   redirectUri: string;
+}
+
+/** An account of the mock sign-in: like the dev sign-in's, a new `sub` each time one is created. */
+interface Account {
+  sub: string;
+  password: string;
 }
 
 function base64url(input: string | Buffer): string {
@@ -39,31 +48,38 @@ export function subjectOf(token: string): string | null {
   }
 }
 
-const SIGN_IN_PAGE = `<!doctype html>
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** The authorize parameters the form carries through its post, as the dev sign-in's hidden fields. */
+const CARRIED = ['client_id', 'redirect_uri', 'state', 'code_challenge', 'code_challenge_method', 'scope', 'nonce'];
+
+/** Shaped like the dev sign-in's page: a form posted to /auth/authorize, an error in a role=alert. */
+function signInPage(params: URLSearchParams, email = '', error?: string): string {
+  const hidden = CARRIED.filter((name) => params.has(name))
+    .map((name) => `<input type="hidden" name="${name}" value="${escapeHtml(params.get(name) ?? '')}">`)
+    .join('');
+  return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sign in (mock)</title>
 <style>body{font-family:system-ui;max-width:22rem;margin:10vh auto;padding:0 1rem}label,input,button{display:block;width:100%;margin:.4rem 0}input,button{padding:.5rem;font:inherit}</style>
 </head><body><main><h1>Sign in (mock provider)</h1>
-<form id="form"><label for="email">Email</label><input id="email" type="email" autocomplete="username">
-<label for="password">Password</label><input id="password" type="password" autocomplete="current-password">
-<button type="submit">Sign in</button><button type="submit">Create account</button></form></main>
-<script>
-const params = new URLSearchParams(location.search);
-document.getElementById('form').addEventListener('submit', (event) => {
-  event.preventDefault();
-  const grant = { email: document.getElementById('email').value, challenge: params.get('code_challenge'), redirectUri: params.get('redirect_uri') };
-  const target = new URL(params.get('redirect_uri'));
-  target.searchParams.set('code', btoa(JSON.stringify(grant)));
-  target.searchParams.set('state', params.get('state'));
-  location.assign(target.toString());
-});
-</script></body></html>`;
+${error ? `<p role="alert">${escapeHtml(error)}</p>` : ''}
+<form method="post" action="/auth/authorize">${hidden}
+<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" value="${escapeHtml(email)}">
+<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password">
+<button type="submit" name="action" value="sign-in">Sign in</button><button type="submit" name="action" value="create-account">Create account</button></form></main>
+</body></html>`;
+}
 
 export class MockStack {
   readonly url = MOCK_ORIGIN;
-  readonly backend = new FakeBackend({ baseUrl: `${MOCK_ORIGIN}/api`, userFromToken: subjectOf });
+  readonly backend = new FakeBackend({ baseUrl: `${MOCK_ORIGIN}/api`, userFromToken: subjectOf, cognitoEndpoint: COGNITO_ENDPOINT });
   /** Authorize requests seen, to check what the SPA asked for. */
   readonly authorizeRequests: URL[] = [];
+  /** The sign-in's accounts, by email. */
+  private readonly accounts = new Map<string, Account>();
 
   async install(context: BrowserContext): Promise<void> {
     await context.route(`${MOCK_ORIGIN}/**`, (route) => this.handle(route));
@@ -109,9 +125,10 @@ export class MockStack {
           clientId: CLIENT_ID,
           redirectUri: `${MOCK_ORIGIN}/`,
           postLogoutRedirectUri: `${MOCK_ORIGIN}/`,
-          scope: 'openid email profile',
+          scope: 'openid email profile aws.cognito.signin.user.admin',
           logoutUrl: null,
           liveUrl: MOCK_LIVE_URL,
+          cognitoEndpoint: COGNITO_ENDPOINT,
         },
       });
     }
@@ -132,10 +149,12 @@ export class MockStack {
         },
       });
     }
+    if (path === '/auth/authorize' && request.method() === 'POST') return this.authorizeSubmit(route);
     if (path === '/auth/authorize') {
       this.authorizeRequests.push(url);
-      return route.fulfill({ contentType: 'text/html', body: SIGN_IN_PAGE });
+      return route.fulfill({ contentType: 'text/html', body: signInPage(url.searchParams) });
     }
+    if (path === '/auth/cognito-idp') return this.cognito(route);
     if (path === '/auth/token' && request.method() === 'POST') return this.token(route);
     if (path === '/auth/logout') {
       return route.fulfill({ status: 302, headers: { Location: url.searchParams.get('post_logout_redirect_uri') ?? '/' } });
@@ -161,9 +180,59 @@ export class MockStack {
     return route.fulfill({ status: response.status, headers, body: await response.text() });
   }
 
+  /** The sign-in form: "Create account" registers a new account, "Sign in" checks the password. */
+  private async authorizeSubmit(route: Route): Promise<void> {
+    const form = new URLSearchParams(route.request().postData() ?? '');
+    const email = (form.get('email') ?? '').trim().toLowerCase();
+    const password = form.get('password') ?? '';
+    const refuse = (status: number, error: string) =>
+      route.fulfill({ status, contentType: 'text/html', body: signInPage(form, form.get('email') ?? '', error) });
+    if (!email.includes('@')) return refuse(400, 'Enter an email address like name@example.com.');
+    if (!password) return refuse(400, 'Enter your password.');
+    let account = this.accounts.get(email);
+    if (form.get('action') === 'create-account') {
+      if (account) return refuse(409, 'An account with this email already exists. Sign in instead.');
+      account = { sub: randomUUID(), password };
+      this.accounts.set(email, account);
+    } else if (!account || account.password !== password) {
+      return refuse(401, 'Incorrect email or password.');
+    }
+    const grant: CodeGrant = {
+      sub: account.sub,
+      email,
+      challenge: form.get('code_challenge') ?? '',
+      redirectUri: form.get('redirect_uri') ?? '',
+    };
+    const target = new URL(grant.redirectUri);
+    target.searchParams.set('code', Buffer.from(JSON.stringify(grant)).toString('base64'));
+    target.searchParams.set('state', form.get('state') ?? '');
+    return route.fulfill({ status: 302, headers: { Location: target.toString() } });
+  }
+
+  /** Cognito's DeleteUser, answered by the FakeBackend; the account goes with its user. */
+  private async cognito(route: Route): Promise<void> {
+    const request = route.request();
+    const response = await this.backend.fetch(request.url(), {
+      method: request.method(),
+      headers: await request.allHeaders(),
+      body: request.postData() ?? undefined,
+    });
+    if (response.ok) {
+      const token = (JSON.parse(request.postData() ?? '{}') as { AccessToken?: string }).AccessToken ?? '';
+      const sub = subjectOf(token);
+      for (const [email, account] of this.accounts) if (account.sub === sub) this.accounts.delete(email);
+    }
+    return route.fulfill({
+      status: response.status,
+      headers: { 'Content-Type': response.headers.get('Content-Type') ?? 'application/x-amz-json-1.1' },
+      body: await response.text(),
+    });
+  }
+
   private async token(route: Route): Promise<void> {
     const form = new URLSearchParams(route.request().postData() ?? '');
     const fail = (error: string) => route.fulfill({ status: 400, json: { error } });
+    let sub: string;
     let email: string;
     if (form.get('grant_type') === 'authorization_code') {
       let grant: CodeGrant;
@@ -175,9 +244,18 @@ export class MockStack {
       const verifier = form.get('code_verifier') ?? '';
       if (createHash('sha256').update(verifier).digest('base64url') !== grant.challenge) return fail('invalid_grant: PKCE');
       if (form.get('redirect_uri') !== grant.redirectUri || form.get('client_id') !== CLIENT_ID) return fail('invalid_request');
-      email = grant.email;
+      ({ sub, email } = grant);
     } else if (form.get('grant_type') === 'refresh_token') {
-      email = Buffer.from((form.get('refresh_token') ?? '').replace(/^refresh-/, ''), 'base64url').toString();
+      try {
+        ({ sub, email } = JSON.parse(Buffer.from((form.get('refresh_token') ?? '').replace(/^refresh-/, ''), 'base64url').toString()) as {
+          sub: string;
+          email: string;
+        });
+      } catch {
+        return fail('invalid_grant');
+      }
+      // A deleted account's refresh token is refused, as Cognito revokes it.
+      if (this.accounts.get(email)?.sub !== sub) return fail('invalid_grant');
     } else {
       return fail('unsupported_grant_type');
     }
@@ -185,7 +263,7 @@ export class MockStack {
     const claims = {
       iss: `${MOCK_ORIGIN}/auth`,
       aud: CLIENT_ID,
-      sub: `sub-${email}`,
+      sub,
       email,
       'cognito:username': email,
       token_use: 'id',
@@ -197,7 +275,7 @@ export class MockStack {
       json: {
         id_token: unsignedJwt(claims),
         access_token: unsignedJwt({ ...claims, token_use: 'access', aud: undefined, client_id: CLIENT_ID }),
-        refresh_token: `refresh-${base64url(email)}`,
+        refresh_token: `refresh-${base64url(JSON.stringify({ sub, email }))}`,
         token_type: 'Bearer',
         expires_in: 3600,
       },

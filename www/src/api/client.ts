@@ -16,6 +16,7 @@ import type {
   TodoPage,
   TodoPatch,
 } from './types';
+import { retryAfterSeconds, type ErasureReceipt, type ErasedCounts, type ErasureStep } from './account';
 
 /** An answer from the API that is not a success: `{"error": {"code", "message"}}` plus its status. */
 export class ApiError extends Error {
@@ -109,6 +110,8 @@ export interface TodoApi {
   /** Follows `nextCursor` to the last page, which must carry the digest; anything less is an error. */
   exportAll(options?: ExportOptions): Promise<DataExport>;
   getStats(options?: StatsOptions): Promise<Stats>;
+  /** One round of erasing the caller's account data (see eraseAccount in ./account for the loop). */
+  deleteAccount(): Promise<ErasureStep>;
 }
 
 export interface ApiClientOptions {
@@ -252,6 +255,19 @@ export class ApiClient implements TodoApi {
   async getStats({ weeks, signal }: StatsOptions = {}): Promise<Stats> {
     const { body } = await this.request<Stats>('/stats', { query: { weeks }, signal });
     return { ...body, medianCompletionSeconds: body.medianCompletionSeconds ?? null, weeks: body.weeks ?? [] };
+  }
+
+  async deleteAccount(): Promise<ErasureStep> {
+    const { body, response } = await this.request<{ receipt?: ErasureReceipt; erased?: ErasedCounts } | undefined>('/account', {
+      method: 'DELETE',
+    });
+    const requestId = response.headers.get('x-request-id') ?? undefined;
+    if (response.status === 202 && body?.erased) {
+      return { status: 'erasing', erased: body.erased, retryAfterSeconds: retryAfterSeconds(response.headers.get('Retry-After')) };
+    }
+    if (response.status === 200 && body?.receipt) return { status: 'erased', receipt: body.receipt };
+    // Only a receipt proves the erasure: anything else must not be taken for one.
+    throw new ApiError(response.status, 'bad_response', 'The server answered without an erasure receipt.', requestId);
   }
 
   private async request<T>(path: string, options: RequestOptions = {}): Promise<{ body: T; response: Response }> {

@@ -1,3 +1,4 @@
+import { DeleteAccount } from './DeleteAccount';
 import { DownloadMyData } from './DownloadMyData';
 import { usePageTitle } from './PageTitle';
 
@@ -10,6 +11,7 @@ export function AccountPage() {
         Your account
       </h1>
       <DownloadMyData />
+      <DeleteAccount />
     </section>
   );
 }

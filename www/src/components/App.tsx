@@ -9,6 +9,7 @@ import { describeError } from '../lib/errors';
 import { Link, navigate, useRoute, type Route } from '../lib/router';
 import { Outbox } from '../offline/queue';
 import { OfflineStore } from '../offline/store';
+import { AccountDeletionProvider, sessionEndFor } from './AccountDeletion';
 import { AccountPage } from './AccountPage';
 import { AlertRegion, AlertsProvider, useAlerts } from './Alerts';
 import { ApiContext } from './ApiContext';
@@ -20,6 +21,7 @@ import { LiveContext } from './LiveContext';
 import { OfflineContext, useOutbox } from './OfflineContext';
 import { ListAsOfPage } from './ListAsOfPage';
 import { usePageTitle } from './PageTitle';
+import { SignedOutNoticeProvider } from './SignedOutNotice';
 import { StatsPage } from './StatsPage';
 import { TodoPage } from './TodoPage';
 import { UserHistoryPage } from './UserHistoryPage';
@@ -40,7 +42,9 @@ export function App({ config, userManager, signinDelayMs = 1500 }: AppProps) {
   return (
     <AuthProvider userManager={userManager} onSigninCallback={onSigninCallback}>
       <AlertsProvider>
-        <AuthGate config={config} userManager={userManager} signinDelayMs={signinDelayMs} />
+        <SignedOutNoticeProvider>
+          <AuthGate config={config} userManager={userManager} signinDelayMs={signinDelayMs} />
+        </SignedOutNoticeProvider>
       </AlertsProvider>
     </AuthProvider>
   );
@@ -102,6 +106,15 @@ function SignedInApp({ config, userManager, signinDelayMs }: Required<AppProps>)
   const live = useLiveClient(config, userManager, getIdToken);
   const auth = useAuth();
   const outbox = useSessionOutbox(auth.user?.profile.sub, api);
+  // Deleting the account forgets this device's copy too, as signing out does.
+  const sessionEnd = useMemo(
+    () =>
+      sessionEndFor(config, userManager, async () => {
+        outbox?.stop();
+        await outbox?.store.destroy();
+      }),
+    [config, userManager, outbox],
+  );
 
   if (outbox === undefined) {
     return (
@@ -114,7 +127,9 @@ function SignedInApp({ config, userManager, signinDelayMs }: Required<AppProps>)
     <ApiContext.Provider value={api}>
       <LiveContext.Provider value={live}>
         <OfflineContext.Provider value={outbox}>
-          <Shell config={config} userManager={userManager} />
+          <AccountDeletionProvider session={sessionEnd}>
+            <Shell config={config} userManager={userManager} />
+          </AccountDeletionProvider>
         </OfflineContext.Provider>
       </LiveContext.Provider>
     </ApiContext.Provider>

@@ -1,39 +1,19 @@
 import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exportFileName } from '../lib/dataExport';
+import { renderAccountPage } from '../testing/account';
+import { captureDownloads } from '../testing/downloads';
 import { FakeBackend } from '../testing/fakeBackend';
-import { renderWithBackend, USER } from '../testing/render';
-import { AccountPage } from './AccountPage';
-
-/** What the browser was asked to save (jsdom has no object URLs and does not download). */
-function captureDownloads() {
-  const saved: { name: string; blob: Blob }[] = [];
-  const blobs = new Map<string, Blob>();
-  Object.assign(URL, {
-    createObjectURL: vi.fn((blob: Blob) => {
-      const url = `blob:test/${blobs.size}`;
-      blobs.set(url, blob);
-      return url;
-    }),
-    revokeObjectURL: vi.fn(),
-  });
-  vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
-    const blob = blobs.get(this.getAttribute('href') ?? '');
-    if (blob) saved.push({ name: this.download, blob });
-  });
-  return saved;
-}
+import { USER } from '../testing/render';
 
 describe('Download my data', () => {
-  const original = { createObjectURL: URL.createObjectURL, revokeObjectURL: URL.revokeObjectURL };
-  let saved: ReturnType<typeof captureDownloads>;
+  let saved: ReturnType<typeof captureDownloads>['saved'];
+  let restore: () => void;
   beforeEach(() => {
-    saved = captureDownloads();
+    ({ saved, restore } = captureDownloads());
   });
-  afterEach(() => {
-    Object.assign(URL, original);
-  });
+  afterEach(() => restore());
 
   it('saves every event as received, one per line, then the digest, and says what it saved', async () => {
     const backend = new FakeBackend();
@@ -43,7 +23,7 @@ describe('Download my data', () => {
     for (let i = 0; i < 260; i++) backend.seed(USER, `Filler ${i}`, { completed: true });
     backend.seed('bob', "Bob's secret");
     const user = userEvent.setup();
-    renderWithBackend(<AccountPage />, backend);
+    renderAccountPage(backend);
 
     expect(screen.getByRole('heading', { level: 1, name: 'Your account' })).toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'Download my data' }));
@@ -80,7 +60,7 @@ describe('Download my data', () => {
     backend.seed(USER, 'Buy milk');
     backend.failNext('GET', /^\/export$/, { kind: 'status', status: 500 });
     const user = userEvent.setup();
-    renderWithBackend(<AccountPage />, backend);
+    renderAccountPage(backend);
 
     const button = screen.getByRole('button', { name: 'Download my data' });
     await user.click(button);
@@ -107,7 +87,7 @@ describe('Download my data', () => {
       return fetch(input, init);
     };
     const user = userEvent.setup();
-    renderWithBackend(<AccountPage />, backend);
+    renderAccountPage(backend);
 
     const button = screen.getByRole('button', { name: 'Download my data' });
     await user.click(button);

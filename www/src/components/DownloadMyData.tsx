@@ -5,21 +5,27 @@ import { describeError, isAbort } from '../lib/errors';
 import { formatAbsolute } from '../lib/time';
 import { useApi } from './ApiContext';
 
-type State =
+export type DownloadState =
   | { status: 'idle' }
   | { status: 'working'; eventsSoFar: number }
   | { status: 'done'; fileName: string; events: number; digest: HistoryDigest }
   | { status: 'failed'; message: string };
 
-function plural(n: number, one: string, many: string): string {
+/** "1 event", "2 events". */
+export function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** "Download my data": every event of the user, one JSON Lines file ending with the digest. */
-export function DownloadMyData() {
+export interface DataDownload {
+  state: DownloadState;
+  /** Fetches every page of the export and hands the file to the browser (once at a time). */
+  download(): Promise<void>;
+}
+
+/** The download's state and action, for each place that offers it (this section, the deletion dialog). */
+export function useDataDownload(): DataDownload {
   const api = useApi();
-  const headingId = useId();
-  const [state, setState] = useState<State>({ status: 'idle' });
+  const [state, setState] = useState<DownloadState>({ status: 'idle' });
   const running = useRef<AbortController | null>(null);
 
   useEffect(() => () => running.current?.abort(), []);
@@ -45,27 +51,23 @@ export function DownloadMyData() {
     }
   };
 
+  return { state, download };
+}
+
+/** The button, its progress (a status region) and what went wrong, with a way to try again. */
+export function DownloadControls({ download: { state, download }, buttonClassName = 'button button-primary' }: { download: DataDownload; buttonClassName?: string }) {
   const progress =
     state.status === 'working'
       ? `Preparing your data… ${plural(state.eventsSoFar, 'event', 'events')} so far.`
       : state.status === 'done'
         ? `Downloaded ${state.fileName}: ${plural(state.events, 'event', 'events')} and the digest.`
         : '';
-
   return (
-    <section className="card account-section" aria-labelledby={headingId}>
-      <h2 id={headingId} className="card-title">
-        Download my data
-      </h2>
-      <p>
-        Everything you ever did to your to-dos, deleted ones included, as one JSON Lines file: one event per line with its
-        hashes, then a last line with the digest of your whole history. With the digest, anyone can check that the file
-        matches what is stored and that nothing was altered.
-      </p>
+    <>
       <div className="account-actions">
         <button
           type="button"
-          className="button button-primary"
+          className={buttonClassName}
           onClick={() => void download()}
           // Not `disabled`: focus stays on the button while the export is prepared.
           aria-disabled={state.status === 'working' || undefined}
@@ -85,6 +87,27 @@ export function DownloadMyData() {
           </button>
         </div>
       )}
+    </>
+  );
+}
+
+/** "Download my data": every event of the user, one JSON Lines file ending with the digest. */
+export function DownloadMyData() {
+  const headingId = useId();
+  const download = useDataDownload();
+  const { state } = download;
+
+  return (
+    <section className="card account-section" aria-labelledby={headingId}>
+      <h2 id={headingId} className="card-title">
+        Download my data
+      </h2>
+      <p>
+        Everything you ever did to your to-dos, deleted ones included, as one JSON Lines file: one event per line with its
+        hashes, then a last line with the digest of your whole history. With the digest, anyone can check that the file
+        matches what is stored and that nothing was altered.
+      </p>
+      <DownloadControls download={download} />
       {state.status === 'done' && (
         <dl className="facts">
           <dt>Digest</dt>

@@ -3,6 +3,7 @@ import { hasAuthParams, useAuth } from 'react-oidc-context';
 import { currentPath } from '../auth/oidc';
 import { navigate } from '../lib/router';
 import { AlertRegion } from './Alerts';
+import { SignedOutNotice } from './SignedOutNotice';
 
 /** Signed out: what this is, sign in, create an account. */
 export function Landing() {
@@ -32,6 +33,7 @@ export function Landing() {
         <p className="brand brand-large" aria-hidden="true">
           <span className="brand-mark">✓</span> To Do
         </p>
+        <SignedOutNotice />
         <h1>Your to-do list, with its whole history</h1>
         <p className="muted">
           Add, edit and complete to-dos from any device. Every change is kept, so you can always see what changed and when.

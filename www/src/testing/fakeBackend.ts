@@ -4,6 +4,7 @@
  * routes the page's API requests to it. It follows DESIGN.md's contract closely enough to test
  * the SPA; it is not the back end's specification (the Rust tests and the real e2e are).
  */
+import type { ErasedCounts, ErasureReceipt } from '../api/account';
 import type { ExportedEvent, HistoryDigest, LiveChange, LivePush, Stats, Todo, TodoEvent, TodoPatch } from '../api/types';
 import { formatIsoWeek, isoWeekOf, lastIsoWeeks } from '../lib/isoWeek';
 
@@ -17,6 +18,15 @@ export interface FakeBackendOptions {
   userFromToken?: (token: string) => string | null;
   /** Whether new events get `prevHash`/`hash` (false: like events written before hashing). */
   hashing?: boolean;
+  /**
+   * Events erased per `DELETE /account`: each round short of the last answers 202 with Retry-After,
+   * as on AWS. By default everything at once (200), as on the embedded store.
+   */
+  erasureBatch?: number;
+  /** The Retry-After of those 202s, in seconds. */
+  erasureRetryAfterSeconds?: number;
+  /** Where Cognito's API answers (`DeleteUser`); by default `http://cognito.test/`. */
+  cognitoEndpoint?: string;
 }
 
 type Failure = { kind: 'network' } | { kind: 'status'; status: number; code?: string; message?: string };
@@ -32,6 +42,12 @@ interface UserData {
   todos: Map<string, Todo>;
   deleted: Set<string>;
   events: TodoEvent[];
+}
+
+/** An erasure under way: when it was asked for, what is gone so far. */
+interface Erasure {
+  requestedAt: string;
+  erased: ErasedCounts;
 }
 
 export interface RecordedRequest {
@@ -117,10 +133,32 @@ export class FakeBackend {
   private readonly userFromToken: (token: string) => string | null;
   private readonly hashing: boolean;
   private readonly watchers = new Set<ChangeWatcher>();
+  private readonly erasureBatch: number;
+  private readonly erasureRetryAfterSeconds: number;
+  private readonly cognitoEndpoint: string;
+  private readonly erasures = new Map<string, Erasure>();
+  private readonly receipts = new Map<string, ErasureReceipt>();
+  /** Users whose sign-in was deleted: their tokens are refused from then on. */
+  private readonly deletedSignIns = new Set<string>();
+  private deleteUserRefusals: { type: string; message: string; times: number } | null = null;
+  /** Requests to Cognito's API, apart from the API's `requests`. */
+  readonly cognitoRequests: RecordedRequest[] = [];
   private counter = 0;
 
-  constructor({ pageSize = LIST_LIMITS.default, now = () => new Date(), baseUrl = 'http://api.test/api', userFromToken, hashing = true }: FakeBackendOptions = {}) {
+  constructor({
+    pageSize = LIST_LIMITS.default,
+    now = () => new Date(),
+    baseUrl = 'http://api.test/api',
+    userFromToken,
+    hashing = true,
+    erasureBatch = Infinity,
+    erasureRetryAfterSeconds = 1,
+    cognitoEndpoint = 'http://cognito.test/',
+  }: FakeBackendOptions = {}) {
     this.pageSize = pageSize;
+    this.erasureBatch = erasureBatch;
+    this.erasureRetryAfterSeconds = erasureRetryAfterSeconds;
+    this.cognitoEndpoint = cognitoEndpoint;
     this.hashing = hashing;
     this.now = now;
     this.baseUrl = baseUrl.replace(/\/+$/, '');
@@ -159,6 +197,16 @@ export class FakeBackend {
     return () => this.watchers.delete(watcher);
   }
 
+  /** Makes the next `times` DeleteUser calls fail as Cognito does (400 with `__type`). */
+  refuseDeleteUser(type = 'NotAuthorizedException', message = 'Access Token has been revoked', times = 1): void {
+    this.deleteUserRefusals = { type, message, times };
+  }
+
+  /** Whether `user`'s sign-in account still exists (DeleteUser was not called with their token). */
+  hasSignIn(user: string): boolean {
+    return !this.deletedSignIns.has(user);
+  }
+
   todosOf(user: string): Todo[] {
     return [...this.data(user).todos.values()];
   }
@@ -170,6 +218,7 @@ export class FakeBackend {
   fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const request = new Request(input, init);
     const url = new URL(request.url);
+    if (url.href === new URL(this.cognitoEndpoint).href) return this.cognito(request);
     const path = url.pathname.replace(new URL(this.baseUrl).pathname, '') || '/';
     const headers: Record<string, string> = {};
     request.headers.forEach((value, key) => {
@@ -196,7 +245,7 @@ export class FakeBackend {
 
     const auth = headers.authorization ?? '';
     const user = this.userFromToken(auth.replace(/^Bearer /, ''));
-    if (!user) return this.error(401, 'unauthorized', 'Missing or invalid token.');
+    if (!user || this.deletedSignIns.has(user)) return this.error(401, 'unauthorized', 'Missing or invalid token.');
 
     try {
       return this.route(user, request.method, path, url.searchParams, headers, body);
@@ -215,6 +264,9 @@ export class FakeBackend {
     body: unknown,
   ): Response {
     const expected = this.ifMatch(headers);
+    if (method !== 'GET' && path !== '/account' && (this.erasures.has(user) || this.receipts.has(user))) {
+      throw new HttpError(410, 'account_erased', 'This account is being erased or was: nothing more can be saved to it.');
+    }
     if (path === '/item' && method === 'POST') {
       const input = this.object(body, ['title', 'notes', 'id']);
       const existing = typeof input.id === 'string' ? this.data(user).todos.get(input.id) : undefined;
@@ -250,6 +302,9 @@ export class FakeBackend {
     if (path === '/stats' && method === 'GET') {
       return this.json(200, this.stats(user, query));
     }
+    if (path === '/account' && method === 'DELETE') {
+      return this.eraseRound(user);
+    }
     const item = /^\/item\/([^/]+)(\/done|\/history)?$/.exec(path);
     if (!item) throw new HttpError(404, 'not_found', 'No such route.');
     const id = decodeURIComponent(item[1]);
@@ -283,6 +338,75 @@ export class FakeBackend {
       return new Response(null, { status: 204, headers: { 'x-request-id': this.requestId() } });
     }
     throw new HttpError(404, 'not_found', 'No such route.');
+  }
+
+  /**
+   * One round of `DELETE /account`: erases up to `erasureBatch` events, oldest first; once none is
+   * left, the rows and the stats too, and answers with the receipt (the same one ever after).
+   */
+  private eraseRound(user: string): Response {
+    const done = this.receipts.get(user);
+    if (done) return this.json(200, { receipt: done });
+    const erasure = this.erasures.get(user) ?? {
+      requestedAt: this.timestamp(),
+      erased: { events: 0, todos: 0, stats: 0, snapshots: 0, connections: 0 },
+    };
+    this.erasures.set(user, erasure);
+    const data = this.data(user);
+    const gone = data.events.splice(0, Math.min(this.erasureBatch, data.events.length));
+    erasure.erased.events += gone.length;
+    if (data.events.length > 0) {
+      return this.json(202, { status: 'erasing', erased: erasure.erased }, { 'Retry-After': String(this.erasureRetryAfterSeconds) });
+    }
+    erasure.erased.todos += data.todos.size + data.deleted.size;
+    erasure.erased.stats += erasure.erased.events > 0 ? 1 : 0;
+    this.users.delete(user);
+    this.erasures.delete(user);
+    const receipt: ErasureReceipt = {
+      userKey: fakeHash(`erasure-key:${user}`),
+      requestedAt: erasure.requestedAt,
+      erasedAt: this.timestamp(),
+      requestId: this.requestId(),
+      erased: erasure.erased,
+    };
+    this.receipts.set(user, receipt);
+    return this.json(200, { receipt });
+  }
+
+  /** Cognito's API, `DeleteUser` only: the access token's user loses their sign-in. */
+  private async cognito(request: Request): Promise<Response> {
+    const headers: Record<string, string> = {};
+    request.headers.forEach((value, key) => {
+      headers[key] = value;
+    });
+    const text = await request.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+    this.cognitoRequests.push({ method: request.method, path: new URL(request.url).pathname, search: '', headers, body });
+    const refuse = (status: number, type: string, message: string) =>
+      new Response(JSON.stringify({ __type: type, message }), { status, headers: { 'Content-Type': 'application/x-amz-json-1.1' } });
+
+    if (request.method !== 'POST' || headers['x-amz-target'] !== 'AWSCognitoIdentityProviderService.DeleteUser') {
+      return refuse(400, 'UnknownOperationException', 'Only DeleteUser is served here.');
+    }
+    if (headers['content-type'] !== 'application/x-amz-json-1.1') {
+      return refuse(400, 'SerializationException', 'Content-Type must be application/x-amz-json-1.1.');
+    }
+    const refusal = this.deleteUserRefusals;
+    if (refusal) {
+      refusal.times -= 1;
+      if (refusal.times <= 0) this.deleteUserRefusals = null;
+      return refuse(400, refusal.type, refusal.message);
+    }
+    const token = (body as { AccessToken?: unknown } | null)?.AccessToken;
+    const user = typeof token === 'string' ? this.userFromToken(token) : null;
+    if (!user || this.deletedSignIns.has(user)) return refuse(400, 'NotAuthorizedException', 'Access Token has been revoked');
+    this.deletedSignIns.add(user);
+    return new Response('{}', { status: 200, headers: { 'Content-Type': 'application/x-amz-json-1.1' } });
   }
 
   /** Every todo as it stood at `at` (ms since the epoch), folded from the events up to then. */
