@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use events_schema::{Timestamp, UserId};
-use todo_platform::store::{Connection, ConnectionId, ConnectionStore, StoreError};
+use todo_platform::store::{Connection, ConnectionId, ConnectionStore, ErasureFence, ErasureKey, StoreError};
 
 use crate::USER_CONTEXT_KEY;
 
@@ -22,6 +22,8 @@ pub enum ConnectionError {
     NoUser,
     #[error("the request has no valid connection id")]
     NoConnectionId,
+    #[error("the account is being erased or was: a stale token")]
+    AccountErased,
     #[error("the route {0:?} is not served by live-connections")]
     UnknownRoute(String),
     #[error(transparent)]
@@ -32,19 +34,35 @@ pub enum ConnectionError {
 #[derive(Clone)]
 pub struct ConnectionsService {
     store: Arc<dyn ConnectionStore>,
+    /// Refuses `$connect` of an account being erased (a token outlives its account by up to an
+    /// hour). A connection recorded just before the marker is deleted by the erasure's last sweep.
+    fence: Option<Arc<ErasureFence>>,
 }
 
 impl ConnectionsService {
     pub fn new(store: Arc<dyn ConnectionStore>) -> Self {
-        Self { store }
+        Self { store, fence: None }
     }
 
-    /// For the Lambda: `CONNECTIONS_TABLE_NAME` and the SDK's own configuration.
+    pub fn with_fence(mut self, fence: ErasureFence) -> Self {
+        self.fence = Some(Arc::new(fence));
+        self
+    }
+
+    /// For the Lambda: `CONNECTIONS_TABLE_NAME`, `ERASURE_TABLE_NAME`, `ERASURE_KEY` and the SDK's
+    /// own configuration.
     pub async fn from_env() -> anyhow::Result<Self> {
-        let table = todo_platform::config::Tables::connections_from_env()?;
+        use todo_platform::config::Tables;
+        let (table, erasures) = (Tables::connections_from_env()?, Tables::erasure_from_env()?);
+        let key = ErasureKey::from_env()?;
         let client = todo_platform::config::dynamodb_client().await;
-        let store = todo_platform::store::dynamo::DynamoStore::new(client, "", "").with_connections_table(table);
-        Ok(Self::new(Arc::new(store)))
+        let store = Arc::new(
+            todo_platform::store::dynamo::DynamoStore::new(client, "", "")
+                .with_connections_table(table)
+                .with_erasure_table(erasures),
+        );
+        let fence = ErasureFence::new(store.clone(), key, todo_platform::store::FENCE_REMEMBER);
+        Ok(Self::new(store).with_fence(fence))
     }
 
     /// Answers one route invocation. A fault of ours is an `Err`: on `$connect` API Gateway then
@@ -83,6 +101,13 @@ impl ConnectionsService {
                     (_, None) => return Ok(refused(ConnectionError::NoConnectionId)),
                     (None, _) => return Ok(refused(ConnectionError::NoUser)),
                 };
+                if let Some(fence) = &self.fence {
+                    match fence.check(&user).await {
+                        Ok(()) => {}
+                        Err(StoreError::AccountErased) => return Ok(refused(ConnectionError::AccountErased)),
+                        Err(error) => return Err(error.into()),
+                    }
+                }
                 let connected_at = instant_of(context.connected_at);
                 self.store.put_connection(&Connection { user, id, connected_at }).await?;
                 tracing::info!("connection recorded");

@@ -172,6 +172,33 @@ async fn a_connect_without_the_authorizers_user_is_refused_and_records_nothing()
     assert!(fixture.items().await.is_empty());
 }
 
+#[tokio::test]
+async fn a_connect_of_an_account_being_erased_is_refused_and_records_nothing() {
+    use todo_platform::store::{ErasureFence, ErasureKey, ErasureLog as _};
+    let fixture = fixture().await;
+    let erasures = format!("Erasures-{}", uuid::Uuid::new_v4().simple());
+    todo_platform::store::dynamo::create_erasure_table(&fixture.client, &erasures).await.expect("the erasure table");
+    let store = Arc::new(
+        DynamoStore::new(fixture.client.clone(), "", "")
+            .with_connections_table(&fixture.table)
+            .with_erasure_table(&erasures),
+    );
+    let key = ErasureKey::generate();
+    let fence = ErasureFence::new(store.clone(), key.clone(), std::time::Duration::ZERO);
+    let service = ConnectionsService::new(store.clone()).with_fence(fence);
+    let now = chrono::Utc::now().timestamp_millis();
+    let answer = service.handle(connect_event(now, Some(authorizer_context()))).await.expect("an answer");
+    assert_eq!(answer.status_code, 200, "not erased: recorded");
+    assert_eq!(fixture.items().await.len(), 1);
+
+    let user = UserId::parse(SUB).unwrap();
+    store.begin_erasure(&key.user_key(&user), Timestamp::from_datetime(chrono::Utc::now()), "req").await.unwrap();
+    store.remove_connection(&user, &todo_platform::store::ConnectionId::parse(CONNECTION_ID).unwrap()).await.unwrap();
+    let answer = service.handle(connect_event(now, Some(authorizer_context()))).await.expect("an answer");
+    assert_eq!(answer.status_code, 403, "a stale token of an account being erased");
+    assert!(fixture.items().await.is_empty(), "nothing recorded");
+}
+
 /// Should API Gateway ever send a `$disconnect` without the authorizer's context, the connection
 /// stays until the notifier's first push to it (410) or its TTL: nothing fails.
 #[tokio::test]

@@ -79,6 +79,7 @@ fn embedded(stack: &StackContext, edge: Edge) -> anyhow::Result<Services> {
     tokio::spawn(crate::feed::follow(store, projector));
     // The SQLite store refuses an erased user's appends and projection writes in the same
     // transaction that checks the marker: no fence in the commands, nothing to settle.
+    stack.live.fence_with(ErasureFence::new(shared.clone(), key.clone(), Duration::ZERO))?;
     let holders: Vec<Arc<dyn UserEraser>> = vec![shared.clone(), stack.live.clone()];
     let account = ErasureService::new(shared.clone(), key, holders, edge.clone()).with_settle(Duration::ZERO);
     Ok((
@@ -152,6 +153,7 @@ async fn dynamodb(endpoint: &str, edge: Edge, stack: &StackContext) -> anyhow::R
     }));
     // As on AWS: the commands read the marker through a fence; the erasure settles.
     let fence = ErasureFence::new(store.clone(), key.clone(), FENCE_REMEMBER);
+    live.fence_with(ErasureFence::new(store.clone(), key.clone(), FENCE_REMEMBER))?;
     let holders: Vec<Arc<dyn UserEraser>> = vec![store.clone(), live];
     let account = ErasureService::new(store.clone(), key, holders, edge.clone());
     Ok((

@@ -23,7 +23,7 @@ use events_schema::{Timestamp, Todo, UserId};
 use live::push::{PushError, Pusher};
 use serde_json::json;
 use todo_platform::live::{LiveMessage, LiveSink, REREAD_MESSAGE};
-use todo_platform::store::{Connection, ConnectionId, ConnectionStore, StoreError, UserData, UserEraser};
+use todo_platform::store::{Connection, ConnectionId, ConnectionStore, ErasureFence, StoreError, UserData, UserEraser};
 use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument as _;
 use uuid::Uuid;
@@ -55,6 +55,8 @@ pub struct LiveHub {
     sessions: Mutex<Sessions>,
     /// Where connections are recorded for the notifier (DynamoDB mode only).
     registry: OnceLock<Arc<dyn ConnectionStore>>,
+    /// Refuses a connection of an account being erased (as `live-connections` does on AWS).
+    fence: OnceLock<Arc<ErasureFence>>,
 }
 
 #[derive(Default)]
@@ -123,6 +125,19 @@ impl LiveHub {
     /// notifier reach it). Set once, before the stack serves; a second registry is refused.
     pub fn record_in(&self, registry: Arc<dyn ConnectionStore>) -> anyhow::Result<()> {
         self.registry.set(registry).map_err(|_| anyhow::anyhow!("the live hub already records its connections"))
+    }
+
+    /// From now on, refuses connections of accounts being erased or erased. Set once.
+    pub fn fence_with(&self, fence: ErasureFence) -> anyhow::Result<()> {
+        self.fence.set(Arc::new(fence)).map_err(|_| anyhow::anyhow!("the live hub already has a fence"))
+    }
+
+    /// `Err(AccountErased)` for an account being erased (a stale token).
+    async fn check_fence(&self, user: &UserId) -> Result<(), StoreError> {
+        match self.fence.get() {
+            Some(fence) => fence.check(user).await,
+            None => Ok(()),
+        }
     }
 
     /// How many connections `user` has open.
@@ -270,6 +285,18 @@ pub async fn connect(
         Ok(upgrade) => upgrade,
         Err(rejection) => return error(rejection.status(), "not_a_websocket", &rejection.body_text()),
     };
+    match route.hub.check_fence(&user).await {
+        Ok(()) => {}
+        Err(StoreError::AccountErased) => {
+            tracing::info!(%request_id, "live: refused, the account is erased");
+            return error(StatusCode::FORBIDDEN, "account_erased", "this account has been deleted");
+        }
+        Err(failed) => {
+            let cause = anyhow::Error::from(failed);
+            tracing::error!(%request_id, error = format!("{cause:#}"), "live: the erasure marker could not be read");
+            return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "live updates are unavailable; try again");
+        }
+    }
     let subscription = route.hub.subscribe(user);
     if let Err(failed) = route.hub.record(&subscription).await {
         let cause = anyhow::Error::from(failed);

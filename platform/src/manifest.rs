@@ -256,8 +256,12 @@ pub const FUNCTIONS: &[Function] = &[
         binary: "live-connections",
         logical_id: "LiveConnectionsFunction",
         route: None,
-        env: &[CONNECTIONS_TABLE_NAME],
-        dynamodb: &[(Table::Connections, &["dynamodb:PutItem", "dynamodb:DeleteItem"])],
+        // `$connect` of an account being erased (a stale token) is refused: its marker is read first.
+        env: &[CONNECTIONS_TABLE_NAME, ERASURE_TABLE_NAME, ERASURE_KEY],
+        dynamodb: &[
+            (Table::Connections, &["dynamodb:PutItem", "dynamodb:DeleteItem"]),
+            (Table::Erasure, &["dynamodb:GetItem"]),
+        ],
     },
     Function {
         binary: "notifier",

@@ -133,6 +133,13 @@ async fn delete_account_erases_the_caller_only_closes_their_sockets_and_answers_
     }
     assert!(closed, "the erased user's socket was closed");
 
+    // Her still-valid token cannot open a socket again.
+    let refused = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{}/live?token={ann}", stack.port)).await;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
+        other => panic!("expected a 403 before the upgrade, got {other:?}"),
+    }
+
     let (status, listed) = json_of(stack.api(Method::GET, "/item", Some(&ann)).await).await;
     assert_eq!((status, listed["items"].as_array().map(Vec::len)), (200, Some(0)));
     let (status, refused) = create(&ann, "after").await;
