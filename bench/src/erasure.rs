@@ -159,7 +159,10 @@ pub async fn measure_dynamodb(
     let mut results = Vec::new();
     for settle in [todo_platform::store::SETTLE, Duration::ZERO] {
         let mut runs = Runs::new();
-        for run in 1..=settings.runs {
+        // As deployed, a run is the 17 s wait and one more sweep: one run tells it (and keeps
+        // `make bench` within its time).
+        let repeats = if settle.is_zero() { settings.runs } else { 1 };
+        for run in 1..=repeats {
             let tables = todo_testkit::dynamodb::Tables::fresh_in(dynamodb.client.clone()).await;
             let erasures = format!("Erasures-{}", uuid::Uuid::new_v4().simple());
             create_erasure_table(&dynamodb.client, &erasures).await?;
@@ -207,7 +210,8 @@ pub fn markdown(md: &mut String, results: &[ErasureResult]) {
          again after each 202 (after `Retry-After`) until the receipt. Embedded: the SQLite store checks the \
          erasure marker inside its writes, so nothing settles. DynamoDB Local: as deployed, the last sweep waits \
          until 17 s after the marker (commands already past the fence may still write until then), and without \
-         that wait (the erasure's own work). A request works 20 s at most, then answers 202.\n\n\
+         that wait (the erasure's own work; the as-deployed figure is one run, its time being mostly that wait). A \
+         request works 20 s at most, then answers 202.\n\n\
          | store | events | todos | settle s | seconds to the receipt | requests | events/s |\n\
          | --- | --- | --- | --- | --- | --- | --- |\n",
     );
