@@ -11,13 +11,16 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use events_schema::{TodoId, UserId, fold};
+use events_schema::{Timestamp, TodoId, UserId, fold};
 use serde::Serialize;
 use serde_json::json;
 use todo_platform::manifest::{
-    CORS_ALLOWED_ORIGIN, EVENTS_TABLE_NAME, FUNCTIONS, SNAPSHOTS_TABLE_NAME, STATS_TABLE_NAME, TODO_TABLE_NAME,
+    CONNECTIONS_TABLE_NAME, CORS_ALLOWED_ORIGIN, ERASURE_KEY, ERASURE_TABLE_NAME, EVENTS_TABLE_NAME, FUNCTIONS,
+    SNAPSHOTS_TABLE_NAME, STATS_TABLE_NAME, TODO_TABLE_NAME,
 };
-use todo_platform::store::{ProjectionStore as _, WriteGuard};
+use todo_platform::store::{
+    ErasedCounts, Erasure, ErasureKey, ErasureLog as _, ErasureReceipt, ProjectionStore as _, WriteGuard,
+};
 use todo_testkit::dynamodb::Tables;
 
 use crate::fixtures::{
@@ -72,6 +75,38 @@ struct Run {
 struct Reader {
     user: UserId,
     todos: Vec<TodoId>,
+    erasure: ErasureSetup,
+}
+
+/// What `erase-account` and the fence of the commands and the projector need: the erasure and
+/// connections tables, the key, and a user erased already. `erase-account`'s workload is that
+/// user's repeated `DELETE /account` (answered with the stored receipt): a first erasure waits out
+/// the 17 s settle (section 12 measures it).
+struct ErasureSetup {
+    table: String,
+    connections: String,
+    key: ErasureKey,
+    erased: UserId,
+}
+
+async fn seed_erasure(tables: &Tables) -> anyhow::Result<ErasureSetup> {
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let (table, connections) = (format!("Erasures-{suffix}"), format!("Connections-{suffix}"));
+    todo_platform::store::dynamo::create_erasure_table(&tables.client, &table).await?;
+    todo_platform::store::dynamo::create_connections_table(&tables.client, &connections).await?;
+    let key = ErasureKey::generate();
+    let erased = fresh_user("erased")?;
+    let store = tables.store().with_erasure_table(table.as_str());
+    let now = Timestamp::from_datetime(chrono::Utc::now());
+    let receipt = ErasureReceipt {
+        user_key: key.user_key(&erased),
+        requested_at: now,
+        erased_at: now,
+        request_id: "bench".into(),
+        erased: ErasedCounts::default(),
+    };
+    store.record_erasure(&Erasure::Erased(receipt)).await.context("seeding a receipt")?;
+    Ok(ErasureSetup { table, connections, key, erased })
 }
 
 /// Reads only: a user with 20 todos of 3 events each, in both tables.
@@ -91,7 +126,7 @@ async fn seed_reader(tables: &Tables) -> anyhow::Result<Reader> {
         todos.push(todo);
     }
     put_events(&tables.client, &tables.events, &all).await?;
-    Ok(Reader { user, todos })
+    Ok(Reader { user, todos, erasure: seed_erasure(tables).await? })
 }
 
 /// `count` todos of a fresh user, each created (version 1), for the commands to act on.
@@ -128,6 +163,7 @@ async fn payloads(binary: &str, count: usize, tables: &Tables, reader: &Reader) 
         "get-history-digest" => api_events(&|_| api::history_digest(&reader.user)),
         "export-data" => api_events(&|_| api::export(&reader.user)),
         "get-stats" => api_events(&|_| api::stats(&reader.user)),
+        "erase-account" => api_events(&|_| api::erase_account(&reader.erasure.erased)),
         "projector" => {
             let user = fresh_user("projected")?;
             let mut clock = EventClock::default();
@@ -169,6 +205,7 @@ fn environment(
     binary: &str,
     runtime_api: &str,
     tables: &Tables,
+    erasure: &ErasureSetup,
     endpoint: &str,
 ) -> anyhow::Result<Vec<(String, String)>> {
     let name = format!("todo-bench-{binary}");
@@ -209,6 +246,9 @@ fn environment(
             STATS_TABLE_NAME => tables.stats.clone(),
             SNAPSHOTS_TABLE_NAME => tables.snapshots.clone(),
             CORS_ALLOWED_ORIGIN => ORIGIN.to_owned(),
+            ERASURE_TABLE_NAME => erasure.table.clone(),
+            ERASURE_KEY => erasure.key.to_hex(),
+            CONNECTIONS_TABLE_NAME => erasure.connections.clone(),
             other => bail!("the benchmark does not know what to set {other} to for {binary}"),
         };
         env.push(((*variable).to_owned(), value));
@@ -222,11 +262,12 @@ async fn start_once(
     binary: &str,
     payloads: Vec<String>,
     tables: &Tables,
+    erasure: &ErasureSetup,
     endpoint: &str,
     log: &Path,
 ) -> anyhow::Result<Run> {
     let api = RuntimeApi::start(binary).await?;
-    let env = environment(binary, &api.host_port(), tables, endpoint)?;
+    let env = environment(binary, &api.host_port(), tables, erasure, endpoint)?;
     let mut payloads = payloads.into_iter();
     let first = api.invoke(payloads.next().context("no payload")?);
     let log = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
@@ -305,7 +346,7 @@ pub async fn measure(
     for binary in &binaries {
         let payloads = payloads(binary, 1, &tables, &reader).await?;
         let log = logs.join(format!("{binary}-warm-up.log"));
-        if let Err(error) = start_once(settings, binary, payloads, &tables, &endpoint, &log).await {
+        if let Err(error) = start_once(settings, binary, payloads, &tables, &reader.erasure, &endpoint, &log).await {
             progress.say(&format!("cold start {binary} warm-up failed: {error:#}"));
         }
     }
@@ -316,7 +357,7 @@ pub async fn measure(
         for (index, binary) in binaries.iter().enumerate() {
             let payloads = payloads(binary, count, &tables, &reader).await?;
             let log = logs.join(format!("{binary}-{round}.log"));
-            match start_once(settings, binary, payloads, &tables, &endpoint, &log).await {
+            match start_once(settings, binary, payloads, &tables, &reader.erasure, &endpoint, &log).await {
                 Ok(run) => {
                     progress.say(&format!(
                         "cold start {binary} round {}/{}: ready {:.1} ms, first response {:.1} ms, RSS {:.1} MB{}",
@@ -348,6 +389,7 @@ pub async fn measure(
     let rss_after = |r: &Run| r.rss_after_kb.map(kb_to_mb);
     let floor = 0;
     crate::fixtures::drop_tables(&tables.client, &tables.names()).await;
+    crate::fixtures::drop_tables(&tables.client, &[&reader.erasure.table, &reader.erasure.connections]).await;
     Ok(binaries
         .iter()
         .enumerate()

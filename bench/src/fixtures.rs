@@ -184,6 +184,10 @@ pub mod api {
         event.signed_in(user.as_str(), &format!("{user}@bench.example.com"))
     }
 
+    pub fn erase_account(user: &UserId) -> ApiEvent {
+        signed_in(ApiEvent::new("DELETE", "/account", "/account"), user)
+    }
+
     pub fn create(user: &UserId, title: &str) -> ApiEvent {
         signed_in(ApiEvent::new("POST", "/item", "/item"), user).json(&json!({ "title": title }))
     }

@@ -359,10 +359,18 @@ struct RouteRuns {
 
 pub async fn measure(settings: &Settings, progress: &Progress, dynamodb: &Emulator) -> anyhow::Result<Vec<WarmResult>> {
     let tables = Tables::fresh_in(dynamodb.client.clone()).await;
-    let store = Arc::new(tables.store());
+    let erasures = format!("Erasures-{}", uuid::Uuid::new_v4().simple());
+    todo_platform::store::dynamo::create_erasure_table(&dynamodb.client, &erasures).await?;
+    let store = Arc::new(tables.store().with_erasure_table(erasures.as_str()));
     let client = store.client().clone();
     let edge = Edge::new(ORIGIN)?;
-    let commands = CommandService::new(store.clone(), edge.clone());
+    // As deployed: every command reads the caller's erasure marker first (remembered 5 s).
+    let fence = todo_platform::store::ErasureFence::new(
+        store.clone(),
+        todo_platform::store::ErasureKey::generate(),
+        todo_platform::store::FENCE_REMEMBER,
+    );
+    let commands = CommandService::new(store.clone(), edge.clone()).with_fence(fence);
     let queries = QueryService::with_store(store.clone(), edge);
     let reader = seed_reader(&tables, &store).await?;
 
@@ -420,7 +428,7 @@ pub async fn measure(settings: &Settings, progress: &Progress, dynamodb: &Emulat
             ));
         }
     }
-    crate::fixtures::drop_tables(&tables.client, &[&tables.events, &tables.todos]).await;
+    crate::fixtures::drop_tables(&tables.client, &[&tables.events, &tables.todos, &erasures]).await;
     Ok(Route::ALL
         .iter()
         .zip(all)
