@@ -37,8 +37,24 @@ pub const COMMAND_TIME_LIMIT: Duration = Duration::from_secs(10);
 pub const SETTLE: Duration = Duration::from_secs(FENCE_REMEMBER.as_secs() + COMMAND_TIME_LIMIT.as_secs() + 2);
 
 /// The secret under which user ids are hashed into [`UserKey`]s: 32 random bytes.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ErasureKey([u8; 32]);
+///
+/// Every write of the local store and every command hashes a user id, so the HMAC's two padded key
+/// blocks are hashed once, here, and each user id costs two SHA-256 blocks.
+#[derive(Clone)]
+pub struct ErasureKey {
+    bytes: [u8; 32],
+    /// SHA-256 after the inner and the outer padded key block.
+    inner: Sha256,
+    outer: Sha256,
+}
+
+impl PartialEq for ErasureKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl Eq for ErasureKey {}
 
 impl fmt::Debug for ErasureKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -57,7 +73,12 @@ impl ErasureKey {
         bytes[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
         bytes[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
         // A v4 UUID has 122 random bits; hashing both spreads the 244 over all 256.
-        Self(Sha256::digest(bytes).into())
+        Self::from_bytes(Sha256::digest(bytes).into())
+    }
+
+    fn from_bytes(bytes: [u8; 32]) -> Self {
+        let (inner, outer) = hmac_pads(&bytes);
+        Self { bytes, inner, outer }
     }
 
     pub fn from_hex(text: &str) -> Result<Self, ErasureKeyError> {
@@ -70,7 +91,7 @@ impl ErasureKey {
             let pair = std::str::from_utf8(pair).map_err(|_| ErasureKeyError)?;
             *byte = u8::from_str_radix(pair, 16).map_err(|_| ErasureKeyError)?;
         }
-        Ok(Self(bytes))
+        Ok(Self::from_bytes(bytes))
     }
 
     /// For a Lambda: the key in `ERASURE_KEY`.
@@ -81,27 +102,38 @@ impl ErasureKey {
     }
 
     pub fn to_hex(&self) -> String {
-        hex(&self.0)
+        hex(&self.bytes)
     }
 
     /// The user's key in `ErasureTable`: HMAC-SHA-256 (RFC 2104) of the user id.
     pub fn user_key(&self, user: &UserId) -> UserKey {
-        UserKey(hex(&hmac_sha256(&self.0, user.as_str().as_bytes())))
+        UserKey(hex(&self.mac(user.as_str().as_bytes())))
+    }
+
+    fn mac(&self, message: &[u8]) -> [u8; 32] {
+        let inner = self.inner.clone().chain_update(message).finalize();
+        self.outer.clone().chain_update(inner).finalize().into()
     }
 }
 
-fn hmac_sha256(key: &[u8; 32], message: &[u8]) -> [u8; 32] {
+/// SHA-256 after HMAC's inner (`key ^ 0x36..`) and outer (`key ^ 0x5c..`) padded key blocks.
+fn hmac_pads(key: &[u8; 32]) -> (Sha256, Sha256) {
     const BLOCK: usize = 64;
     let mut padded = [0u8; BLOCK];
     padded[..key.len()].copy_from_slice(key);
-    let inner_pad: Vec<u8> = padded.iter().map(|byte| byte ^ 0x36).collect();
-    let outer_pad: Vec<u8> = padded.iter().map(|byte| byte ^ 0x5c).collect();
-    let inner = Sha256::new().chain_update(&inner_pad).chain_update(message).finalize();
-    Sha256::new().chain_update(&outer_pad).chain_update(inner).finalize().into()
+    let inner_pad: [u8; BLOCK] = padded.map(|byte| byte ^ 0x36);
+    let outer_pad: [u8; BLOCK] = padded.map(|byte| byte ^ 0x5c);
+    (Sha256::new().chain_update(inner_pad), Sha256::new().chain_update(outer_pad))
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        text.push(DIGITS[usize::from(byte >> 4)] as char);
+        text.push(DIGITS[usize::from(byte & 0x0f)] as char);
+    }
+    text
 }
 
 /// A user as `ErasureTable` knows them: the keyed hash of their id, 64 hex characters.
@@ -320,8 +352,8 @@ mod tests {
     fn hmac_matches_a_reference_implementation() {
         // RFC 4231 has no 32-byte key case; the expected value is Python's
         // `hmac.new(bytes(range(32)), b"what do ya want for nothing?", hashlib.sha256).hexdigest()`.
-        let key: [u8; 32] = std::array::from_fn(|i| i as u8);
-        let mac = hex(&hmac_sha256(&key, b"what do ya want for nothing?"));
+        let key = ErasureKey::from_bytes(std::array::from_fn(|i| i as u8));
+        let mac = hex(&key.mac(b"what do ya want for nothing?"));
         assert_eq!(mac, HMAC_0_TO_31);
     }
 
