@@ -33,6 +33,6 @@ export default defineConfig<{ stackKind: StackKind }>({
     { name: 'stack', use: { stackKind: 'stack' } },
     // The mock answers through Playwright's request routing, which a service worker's own fetches
     // bypass: no service workers there, and the offline specs (which need one) run on the stack only.
-    { name: 'mock', use: { stackKind: 'mock', serviceWorkers: 'block' }, testIgnore: /offline\.spec\.ts/ },
+    { name: 'mock', use: { stackKind: 'mock', serviceWorkers: 'block' }, testIgnore: /offline(-auth)?\.spec\.ts/ },
   ],
 });
