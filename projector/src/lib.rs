@@ -237,8 +237,8 @@ impl Projector {
             }
         };
         let mut failed = Vec::new();
-        for (user, records) in records_of {
-            if !marked.contains(&erasures.key.user_key(&user)) {
+        for ((user, records), key) in records_of.into_iter().zip(keys) {
+            if !marked.contains(&key) {
                 continue;
             }
             match take_back(erasures.derived.as_ref(), &user).await {

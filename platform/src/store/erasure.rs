@@ -19,6 +19,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use events_schema::integrity::{hex, is_hash};
 use events_schema::{Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -126,16 +127,6 @@ fn hmac_pads(key: &[u8; 32]) -> (Sha256, Sha256) {
     (Sha256::new().chain_update(inner_pad), Sha256::new().chain_update(outer_pad))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        text.push(DIGITS[usize::from(byte >> 4)] as char);
-        text.push(DIGITS[usize::from(byte & 0x0f)] as char);
-    }
-    text
-}
-
 /// A user as `ErasureTable` knows them: the keyed hash of their id, 64 hex characters.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct UserKey(String);
@@ -143,8 +134,7 @@ pub struct UserKey(String);
 impl UserKey {
     /// A key as stored; `None` for anything that is not 64 lowercase hex characters.
     pub fn parse(text: &str) -> Option<Self> {
-        (text.len() == 64 && text.bytes().all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f')))
-            .then(|| Self(text.to_owned()))
+        is_hash(text).then(|| Self(text.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
